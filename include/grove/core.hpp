@@ -1,0 +1,7 @@
+#pragma once
+/// \file grove core: errors, Rng, threads, Shape.
+
+#include "grove/core/error.hpp"
+#include "grove/core/parallel.hpp"
+#include "grove/core/rng.hpp"
+#include "grove/core/shape.hpp"

@@ -1,0 +1,8 @@
+#pragma once
+/// \file The umbrella header: every grove module. Include a module header instead
+/// (e.g. <grove/trees.hpp>) to pay only for what you use.
+
+#include "grove/core.hpp"
+#include "grove/diagnostics.hpp"
+#include "grove/io.hpp"
+#include "grove/tensor.hpp"
