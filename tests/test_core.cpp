@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <string>
 #include <numeric>
 #include <set>
 #include <vector>
@@ -142,4 +144,29 @@ TEST_CASE("Shape: numel, strides, broadcasting and axes") {
   CHECK_THROWS_WITH_AS(normalize_axis(3, 3, "sum"),
                        "sum: axis 3 out of range for a 3-d tensor (allowed [-3, 2])", ValueError);
   CHECK_THROWS_AS(Shape({1, 1, 1, 1, 1, 1, 1, 1, 1}), ValueError);
+}
+
+TEST_CASE("Progress: draws label, counts and extra text; silent when disabled") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    Progress p("epoch 1", 10, true, f);
+    p.update(10, "loss 0.5000");  // the last unit always draws
+  }
+  std::rewind(f);
+  char buf[512] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string out(buf, n);
+  CHECK(out.find("epoch 1 10/10 (100%)") != std::string::npos);
+  CHECK(out.find("loss 0.5000") != std::string::npos);
+  CHECK(out.back() == '\n');
+
+  std::FILE* g = std::tmpfile();
+  {
+    Progress quiet("x", 5, false, g);
+    quiet.update(5, "y");
+  }
+  CHECK(std::ftell(g) == 0);
+  std::fclose(g);
 }

@@ -3,5 +3,6 @@
 
 #include "grove/core/error.hpp"
 #include "grove/core/parallel.hpp"
+#include "grove/core/progress.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/shape.hpp"
