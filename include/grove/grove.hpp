@@ -3,6 +3,8 @@
 /// (e.g. <grove/trees.hpp>) to pay only for what you use.
 
 #include "grove/core.hpp"
+#include "grove/data.hpp"
 #include "grove/diagnostics.hpp"
 #include "grove/io.hpp"
+#include "grove/metrics.hpp"
 #include "grove/tensor.hpp"
