@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -13,6 +14,7 @@
 #include "grove/core/error.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/shape.hpp"
+#include "grove/autograd/node.hpp"
 
 namespace grove {
 
@@ -21,13 +23,67 @@ class Tensor;
 
 namespace detail {
 
+/// A flat element buffer shared by a tensor and its views. Either owns a moved-in vector
+/// (from_vector) or an uninitialized array (results of ops, which write every element: this
+/// saves the zero-fill pass std::vector would do).
+template <class T>
+class Storage {
+public:
+  struct Uninitialized {};
+  Storage(std::size_t n, Uninitialized) : buf_(n ? new T[n] : nullptr), data_(buf_.get()), size_(n) {}
+  explicit Storage(std::size_t n) : vec_(n), data_(vec_.data()), size_(n) {}
+  explicit Storage(std::vector<T>&& v) : vec_(std::move(v)), data_(vec_.data()), size_(vec_.size()) {}
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  T* data() noexcept { return data_; }
+  const T* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  T* begin() noexcept { return data_; }
+  T* end() noexcept { return data_ + size_; }
+
+private:
+  std::unique_ptr<T[]> buf_;
+  std::vector<T> vec_;
+  T* data_;
+  std::size_t size_;
+};
+
 /// The state a Tensor handle points at. Copies of a Tensor share one TensorImpl.
 template <class T>
 struct TensorImpl {
-  std::shared_ptr<std::vector<T>> storage;  ///< shared by views
-  std::size_t offset = 0;                   ///< first element, in elements
+  std::shared_ptr<Storage<T>> storage;  ///< shared by views
+  std::size_t offset = 0;               ///< first element, in elements
   Shape shape;
   Shape strides;
+  // Autograd state (floating T only).
+  bool requires_grad = false;            ///< a leaf whose gradient is accumulated in `grad`
+  std::shared_ptr<TensorImpl> grad;      ///< accumulated gradient (leaves), own contiguous storage
+  std::shared_ptr<Node<T>> grad_fn;      ///< the op that produced this tensor (non-leaves)
+};
+
+template <class T>
+void record_copy(const Tensor<T>& in, Tensor<T>& out);
+
+/// Internal access to a Tensor's state for ops, kernels and the autograd engine.
+struct TensorAccess {
+  template <class T>
+  static const std::shared_ptr<TensorImpl<T>>& impl(const Tensor<T>& t) noexcept {
+    return t.impl_;
+  }
+  template <class T>
+  static Tensor<T> wrap(std::shared_ptr<TensorImpl<T>> impl) noexcept {
+    return Tensor<T>(std::move(impl), 0);
+  }
+  /// A contiguous tensor whose elements are not initialized: the caller writes all of them.
+  template <class T>
+  static Tensor<T> uninitialized(const Shape& shape) {
+    auto impl = std::make_shared<TensorImpl<T>>();
+    impl->storage = std::make_shared<Storage<T>>(shape.numel(), typename Storage<T>::Uninitialized{});
+    impl->shape = shape;
+    impl->strides = contiguous_strides(shape);
+    return Tensor<T>(std::move(impl), 0);
+  }
 };
 
 [[noreturn, gnu::cold]] inline void throw_index_error(const char* op, std::size_t axis, long index,
@@ -51,7 +107,7 @@ public:
 
   /// A zero-filled tensor of the given shape.
   explicit Tensor(const Shape& shape) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
-    impl_->storage = std::make_shared<std::vector<T>>(shape.numel());
+    impl_->storage = std::make_shared<detail::Storage<T>>(shape.numel());
     impl_->shape = shape;
     impl_->strides = contiguous_strides(shape);
   }
@@ -72,7 +128,7 @@ public:
       detail::throw_shape_error("from_vector: " + std::to_string(values.size()) +
                                 " values do not fill shape " + to_string(shape));
     Tensor t(Shape{0});
-    t.impl_->storage = std::make_shared<std::vector<T>>(std::move(values));
+    t.impl_->storage = std::make_shared<detail::Storage<T>>(std::move(values));
     t.impl_->shape = shape;
     t.impl_->strides = contiguous_strides(shape);
     return t;
@@ -176,16 +232,22 @@ public:
     }
   }
 
-  /// This tensor if already contiguous, otherwise a dense row-major copy.
+  /// This tensor if already contiguous, otherwise a dense row-major copy (which stays in the
+  /// autograd graph: gradients flow back through the copy).
   Tensor contiguous() const {
     if (is_contiguous()) return *this;
-    return from_vector(to_vector(), shape());
+    return clone();
   }
 
-  /// A deep copy with its own storage.
-  Tensor clone() const { return from_vector(to_vector(), shape()); }
+  /// A deep copy with its own storage (recorded by autograd like any op).
+  Tensor clone() const {
+    Tensor out = detail::TensorAccess::uninitialized<T>(shape());
+    copy_to(out.data());
+    detail::record_copy(*this, out);
+    return out;
+  }
 
-  /// Element-type conversion (always copies).
+  /// Element-type conversion (always copies; the result is not part of any autograd graph).
   template <class U>
   Tensor<U> to() const {
     std::vector<T> v = to_vector();
@@ -195,8 +257,12 @@ public:
 
   /// A view sharing storage with the given shape/strides/offset (no checks: internal use).
   Tensor view_as(const Shape& shape, const Shape& strides, std::size_t offset) const {
-    Tensor t(*this, detail::TensorImpl<T>{impl_->storage, offset, shape, strides});
-    return t;
+    auto impl = std::make_shared<detail::TensorImpl<T>>();
+    impl->storage = impl_->storage;
+    impl->offset = offset;
+    impl->shape = shape;
+    impl->strides = strides;
+    return Tensor(std::move(impl), 0);
   }
 
   /// True when both handles refer to the same tensor state.
@@ -206,9 +272,85 @@ public:
     return impl_->storage == other.impl_->storage;
   }
 
+  // ---- autograd (floating T; integer tensors have no autograd) ----
+
+  /// Marks a leaf tensor as needing gradients; returns *this. Integer tensors: ValueError.
+  Tensor& requires_grad(bool on) {
+    if constexpr (!std::is_floating_point_v<T>) {
+      if (on) detail::throw_value_error("requires_grad: integer tensors have no autograd");
+    } else {
+      if (impl_->grad_fn)
+        detail::throw_value_error("requires_grad: only leaf tensors can change requires_grad; call "
+                                  "detach() first to get a leaf");
+    }
+    impl_->requires_grad = on;
+    return *this;
+  }
+  /// True when gradients flow to this tensor (a leaf marked requires_grad, or an op result
+  /// recorded in a graph).
+  bool requires_grad() const noexcept { return impl_->requires_grad || impl_->grad_fn != nullptr; }
+  /// True when this tensor was not produced by a recorded op.
+  bool is_leaf() const noexcept { return impl_->grad_fn == nullptr; }
+  /// True when backward() has accumulated a gradient into this (leaf) tensor.
+  bool has_grad() const noexcept { return impl_->grad != nullptr; }
+  /// The accumulated gradient (shares storage: optimizers may update it in place); zeros of
+  /// this shape when none has been accumulated yet.
+  Tensor grad() const {
+    if (impl_->grad) return Tensor(impl_->grad, 0);
+    return Tensor(shape());
+  }
+  /// Sets the accumulated gradient to zero (keeps its buffer).
+  void zero_grad() noexcept {
+    if (impl_->grad) std::fill(impl_->grad->storage->begin(), impl_->grad->storage->end(), T(0));
+  }
+  /// A tensor sharing this one's data but outside the graph (a leaf without requires_grad).
+  Tensor detach() const { return view_as(shape(), strides(), offset()); }
+  /// Reverse-mode autodiff from this one-element tensor: accumulates d(this)/d(leaf) into the
+  /// grad() of every leaf that requires grad, then releases the graph. (autograd/engine.hpp)
+  void backward() const;
+  /// backward() seeded with d(loss)/d(this) = `gradient` (same shape as this tensor).
+  void backward(const Tensor& gradient) const;
+
+  // ---- member forms of ops (defined next to the free functions in tensor/*.hpp) ----
+
+  /// Sum of all elements, as a 0-d tensor (shape [], one value; item() reads it).
+  Tensor sum() const;
+  /// Sum over `axis`; keepdim keeps it with extent 1.
+  Tensor sum(long axis, bool keepdim = false) const;
+  /// Mean of all elements.
+  Tensor mean() const;
+  /// Mean over `axis`.
+  Tensor mean(long axis, bool keepdim = false) const;
+  /// Maximum over `axis` (gradient goes to the first maximal element).
+  Tensor max(long axis, bool keepdim = false) const;
+  /// Index of the first maximum over `axis`.
+  Tensor<std::int64_t> argmax(long axis, bool keepdim = false) const;
+  /// Swaps the last two axes (a view).
+  Tensor transpose() const;
+  /// Swaps axes a and b (a view).
+  Tensor transpose(long a, long b) const;
+  /// Same elements in a new shape (a view when contiguous).
+  Tensor reshape(const Shape& new_shape) const;
+  /// Elements [begin, end) along `axis` (a view).
+  Tensor slice(long axis, std::size_t begin, std::size_t end) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  /// Elementwise x^p.
+  Tensor pow(double p) const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor gelu() const;
+  Tensor softmax(long axis = -1) const;
+  Tensor log_softmax(long axis = -1) const;
+  /// Matrix product with `other` (see grove::matmul).
+  Tensor matmul(const Tensor& other) const;
+
 protected:
-  Tensor(const Tensor&, detail::TensorImpl<T> impl)
-      : impl_(std::make_shared<detail::TensorImpl<T>>(std::move(impl))) {}
+  friend struct detail::TensorAccess;
+  Tensor(std::shared_ptr<detail::TensorImpl<T>> impl, int) noexcept : impl_(std::move(impl)) {}
 
   std::size_t linear_index(const char* op, std::initializer_list<long> idx) const {
     if (idx.size() != dim())
@@ -228,4 +370,44 @@ protected:
   std::shared_ptr<detail::TensorImpl<T>> impl_;
 };
 
+namespace detail {
+
+/// True when an op on these inputs must record a graph node.
+template <class T, class... Ts>
+inline bool needs_graph(const Tensor<T>& a, const Ts&... rest) noexcept {
+  if constexpr (!std::is_floating_point_v<T>) {
+    return false;
+  } else {
+    if (!GradMode::enabled()) return false;
+    return (a.requires_grad() || ... || rest.requires_grad());
+  }
+}
+
+/// Makes `node` (inputs given) the grad_fn of `out`.
+template <class T, class N, class... Ts>
+inline void attach_node(Tensor<T>& out, std::shared_ptr<N> node, const Ts&... inputs) {
+  static_assert(sizeof...(Ts) <= 2, "attach_node: use Node::more for more than two inputs");
+  std::size_t i = 0;
+  ((node->inline_inputs[i++] = TensorAccess::impl(inputs)), ...);
+  node->n_inline = sizeof...(Ts);
+  const auto& out_impl = TensorAccess::impl(out);
+  node->out = out_impl.get();
+  out_impl->grad_fn = std::move(node);
+}
+
+/// clone()/contiguous(): the gradient passes through unchanged.
+template <class T>
+struct CopyNode final : Node<T> {
+  const char* name() const noexcept override { return "clone"; }
+  void backward(const Tensor<T>& g, GradSink<T>& sink) override { sink.add(0, g); }
+};
+
+template <class T>
+inline void record_copy(const Tensor<T>& in, Tensor<T>& out) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (needs_graph(in)) attach_node(out, std::make_shared<CopyNode<T>>(), in);
+  }
+}
+
+}  // namespace detail
 }  // namespace grove
