@@ -11,3 +11,4 @@
 #include "grove/nn.hpp"
 #include "grove/optim.hpp"
 #include "grove/tensor.hpp"
+#include "grove/trees.hpp"

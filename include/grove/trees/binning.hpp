@@ -1,0 +1,152 @@
+#pragma once
+/// \file Per-feature quantile binning: float features become uint8 bin codes (feature-major),
+/// with missing values (NaN) in a bin of their own. Bins are computed once per fit and reused
+/// by every tree.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "grove/core/parallel.hpp"
+
+namespace grove::trees {
+
+/// Bin edges per feature. A value x of feature f gets the first bin b with x <= edge(f, b)
+/// (the last value bin when x exceeds every edge); NaN gets nan_bin(f) == n_bins(f).
+/// So "code <= t" and "x <= edge(f, t)" route a row the same way, in training and prediction.
+class BinMapper {
+public:
+  BinMapper() = default;
+
+  /// Computes edges from X (n x d, row-major) with at most max_bins (2..255) value bins a feature.
+  /// Quantiles come from at most `sample_rows` evenly strided rows.
+  static BinMapper fit(const float* X, std::size_t n, std::size_t d, std::size_t max_bins,
+                       std::size_t sample_rows = 200000) {
+    BinMapper m;
+    m.n_features_ = d;
+    const std::size_t m_rows = std::min(n, sample_rows);
+    std::vector<std::vector<float>> edges(d);
+    parallel_for_chunks(d, [&](std::size_t f) {
+      std::vector<float> v;
+      v.reserve(m_rows);
+      for (std::size_t s = 0; s < m_rows; ++s) {
+        const std::size_t i = m_rows == n ? s : s * n / m_rows;
+        const float x = X[i * d + f];
+        if (!std::isnan(x)) v.push_back(x);
+      }
+      edges[f] = quantile_edges(v, max_bins);
+    });
+    m.edge_offset_.assign(d + 1, 0);
+    m.slot_offset_.assign(d + 1, 0);
+    for (std::size_t f = 0; f < d; ++f) {
+      m.edge_offset_[f + 1] = m.edge_offset_[f] + edges[f].size();
+      m.slot_offset_[f + 1] = m.slot_offset_[f] + edges[f].size() + 2;  // value bins + NaN bin
+      m.edges_.insert(m.edges_.end(), edges[f].begin(), edges[f].end());
+    }
+    return m;
+  }
+
+  std::size_t n_features() const noexcept { return n_features_; }
+  /// Value bins of feature f (NaN excluded).
+  std::size_t n_bins(std::size_t f) const noexcept { return edge_offset_[f + 1] - edge_offset_[f] + 1; }
+  /// The code missing values of feature f get.
+  std::uint8_t nan_bin(std::size_t f) const noexcept { return static_cast<std::uint8_t>(n_bins(f)); }
+  /// Upper edge of value bin b < n_bins(f) - 1.
+  float edge(std::size_t f, std::size_t b) const noexcept { return edges_[edge_offset_[f] + b]; }
+  /// First histogram slot of feature f; feature f owns n_bins(f) + 1 slots (the last for NaN).
+  std::size_t slot_offset(std::size_t f) const noexcept { return slot_offset_[f]; }
+  /// Histogram slots of all features together.
+  std::size_t total_slots() const noexcept { return slot_offset_.empty() ? 0 : slot_offset_.back(); }
+
+  /// Bin code of value x for feature f.
+  std::uint8_t bin(std::size_t f, float x) const noexcept {
+    if (std::isnan(x)) return nan_bin(f);
+    // Branch-free lower_bound: first edge >= x (the search is the cost of binning).
+    const float* first = edges_.data() + edge_offset_[f];
+    std::size_t len = edge_offset_[f + 1] - edge_offset_[f];
+    if (len == 0) return 0;
+    const float* base = first;
+    while (len > 1) {
+      const std::size_t half = len / 2;
+      base = base[half - 1] < x ? base + half : base;
+      len -= half;
+    }
+    return static_cast<std::uint8_t>((base - first) + (*base < x ? 1 : 0));
+  }
+
+private:
+  // Edges between distinct sorted values, placed so the bins hold about equal counts; each edge
+  // is the midpoint of two neighbouring distinct values (rounded to a float strictly below the
+  // upper one), so every training value sits inside its bin.
+  static std::vector<float> quantile_edges(std::vector<float>& v, std::size_t max_bins) {
+    std::vector<float> out;
+    if (v.empty()) return out;
+    std::sort(v.begin(), v.end());
+    std::vector<float> distinct;
+    std::vector<std::size_t> cum;  // rows with value <= distinct[j]
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (distinct.empty() || v[i] != distinct.back()) {
+        distinct.push_back(v[i]);
+        cum.push_back(i + 1);
+      } else {
+        cum.back() = i + 1;
+      }
+    }
+    auto midpoint = [](float a, float b) {
+      const float m = static_cast<float>((static_cast<double>(a) + static_cast<double>(b)) * 0.5);
+      return m >= b ? a : m;
+    };
+    const std::size_t k = distinct.size();
+    if (k <= max_bins) {
+      for (std::size_t j = 0; j + 1 < k; ++j) out.push_back(midpoint(distinct[j], distinct[j + 1]));
+      return out;
+    }
+    const double total = static_cast<double>(v.size());
+    std::size_t next_bin = 1;
+    for (std::size_t j = 0; j + 1 < k && out.size() + 1 < max_bins; ++j) {
+      const double target = total * static_cast<double>(next_bin) / static_cast<double>(max_bins);
+      if (static_cast<double>(cum[j]) >= target) {
+        out.push_back(midpoint(distinct[j], distinct[j + 1]));
+        while (next_bin < max_bins &&
+               total * static_cast<double>(next_bin) / static_cast<double>(max_bins) <= static_cast<double>(cum[j]))
+          ++next_bin;
+      }
+    }
+    return out;
+  }
+
+  std::size_t n_features_ = 0;
+  std::vector<float> edges_;
+  std::vector<std::size_t> edge_offset_;
+  std::vector<std::size_t> slot_offset_;
+};
+
+/// Bin codes of a data set, feature-major: codes[f * n_rows + i] is row i's bin of feature f.
+struct BinnedMatrix {
+  std::size_t n_rows = 0;
+  std::size_t n_features = 0;
+  std::vector<std::uint8_t> codes;
+
+  const std::uint8_t* column(std::size_t f) const noexcept { return codes.data() + f * n_rows; }
+
+  /// Bins X (n x d, row-major) with `mapper`, in parallel over (feature, row block) tasks.
+  static BinnedMatrix build(const BinMapper& mapper, const float* X, std::size_t n, std::size_t d) {
+    BinnedMatrix b;
+    b.n_rows = n;
+    b.n_features = d;
+    b.codes.resize(n * d);
+    constexpr std::size_t kBlock = 1 << 16;
+    const std::size_t blocks = (n + kBlock - 1) / kBlock;
+    parallel_for_chunks(blocks * d, [&](std::size_t task) {
+      const std::size_t f = task % d, blk = task / d;
+      const std::size_t lo = blk * kBlock, hi = std::min(n, lo + kBlock);
+      std::uint8_t* out = b.codes.data() + f * n;
+      for (std::size_t i = lo; i < hi; ++i) out[i] = mapper.bin(f, X[i * d + f]);
+    });
+    return b;
+  }
+};
+
+}  // namespace grove::trees

@@ -1,0 +1,58 @@
+#pragma once
+/// \file Writing and reading trees inside grove's binary container, with every loaded index
+/// validated so a crafted file cannot make prediction read out of bounds.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "grove/io/binary.hpp"
+#include "grove/trees/tree.hpp"
+
+namespace grove::trees::detail {
+
+inline constexpr std::size_t kMaxTrees = std::size_t{1} << 24;
+inline constexpr std::size_t kMaxNodes = std::size_t{1} << 30;
+
+inline void write_trees(io::BinaryWriter& w, const std::vector<Tree>& trees) {
+  w.write<std::uint64_t>(trees.size());
+  for (const Tree& t : trees) {
+    w.write<std::uint64_t>(t.n_outputs);
+    w.write_vector(t.nodes);
+    w.write_vector(t.values);
+  }
+}
+
+/// Reads trees and checks each: structure, features below n_features, n_outputs as expected.
+inline std::vector<Tree> read_trees(io::BinaryReader& r, std::size_t n_features, std::size_t n_outputs) {
+  const auto n = r.read<std::uint64_t>();
+  if (n > kMaxTrees) r.fail("tree count " + std::to_string(n) + " is implausible");
+  std::vector<Tree> trees;
+  trees.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, r.remaining() / 16 + 1)));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Tree t;
+    const auto outs = r.read<std::uint64_t>();
+    if (outs != n_outputs)
+      r.fail("tree " + std::to_string(i) + " has " + std::to_string(outs) + " outputs, expected " +
+             std::to_string(n_outputs));
+    t.n_outputs = static_cast<std::size_t>(outs);
+    t.nodes = r.read_vector<TreeNode>(kMaxNodes);
+    t.values = r.read_vector<float>(kMaxNodes * n_outputs);
+    const std::string bad = t.validate(n_features);
+    if (!bad.empty()) r.fail("tree " + std::to_string(i) + ": " + bad);
+    t.compute_depth();
+    trees.push_back(std::move(t));
+  }
+  return trees;
+}
+
+/// Reads a count-prefixed double array that must have exactly `count` elements.
+inline std::vector<double> read_doubles(io::BinaryReader& r, std::size_t count, const char* what) {
+  std::vector<double> v = r.read_vector<double>(count);
+  if (v.size() != count)
+    r.fail(std::string(what) + ": " + std::to_string(v.size()) + " values, expected " + std::to_string(count));
+  return v;
+}
+
+}  // namespace grove::trees::detail

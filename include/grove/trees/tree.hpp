@@ -1,0 +1,197 @@
+#pragma once
+/// \file Tree: one decision tree as a flat array of 16-byte nodes, and its prediction.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grove::trees {
+
+/// One node. An internal node sends a row left when x[feature] <= threshold (NaN goes to the
+/// learned default side); a leaf points to itself on both sides, holds feature 0 and keeps its
+/// (first) output value in `threshold`, so a fixed number of branch-free steps ends on the leaf.
+struct TreeNode {
+  static constexpr std::uint32_t kDefaultLeft = 0x80000000u;
+  static constexpr std::uint32_t kFeatureMask = 0x7fffffffu;
+
+  std::uint32_t feature_flags = 0;  ///< feature index | kDefaultLeft
+  float threshold = 0.0f;           ///< split value; the leaf value on leaves
+  std::int32_t left = 0;
+  std::int32_t right = 0;
+
+  std::uint32_t feature() const noexcept { return feature_flags & kFeatureMask; }
+  bool default_left() const noexcept { return (feature_flags & kDefaultLeft) != 0; }
+};
+static_assert(sizeof(TreeNode) == 16, "TreeNode must stay 16 bytes");
+
+namespace detail {
+
+/// The child a row goes to, computed without branches: rows route unpredictably, and a
+/// mispredicted branch per level costs more than the whole step.
+inline std::int32_t next_node(const TreeNode& nd, const float* x) noexcept {
+  const float v = x[nd.feature_flags & TreeNode::kFeatureMask];
+  const std::int32_t go_left = static_cast<std::int32_t>(v <= nd.threshold) |
+                               (static_cast<std::int32_t>(v != v) & static_cast<std::int32_t>(nd.feature_flags >> 31));
+  return nd.right + ((nd.left - nd.right) & -go_left);
+}
+
+}  // namespace detail
+
+/// A tree: nodes (root first, children after their parent) and n_outputs values per node
+/// (read on leaves only).
+struct Tree {
+  std::vector<TreeNode> nodes;
+  std::vector<float> values;  ///< n_outputs per node
+  std::size_t n_outputs = 1;
+  int depth = 0;  ///< longest root-to-leaf path
+
+  bool is_leaf(std::size_t i) const noexcept { return nodes[i].left == static_cast<std::int32_t>(i); }
+
+  /// Appends a leaf and returns its index.
+  std::int32_t add_leaf() {
+    const auto id = static_cast<std::int32_t>(nodes.size());
+    nodes.push_back(TreeNode{0, 0.0f, id, id});
+    values.resize(values.size() + n_outputs, 0.0f);
+    return id;
+  }
+
+  /// Sets the outputs of leaf i (and mirrors the first into threshold for the fast path).
+  void set_leaf_values(std::size_t i, const float* v) {
+    for (std::size_t c = 0; c < n_outputs; ++c) values[i * n_outputs + c] = v[c];
+    nodes[i].threshold = v[0];
+  }
+
+  /// Recomputes `depth` (children always come after their parent).
+  void compute_depth() {
+    std::vector<int> d(nodes.size(), 0);
+    depth = 0;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (is_leaf(i)) {
+        depth = std::max(depth, d[i]);
+        continue;
+      }
+      d[static_cast<std::size_t>(nodes[i].left)] = d[i] + 1;
+      d[static_cast<std::size_t>(nodes[i].right)] = d[i] + 1;
+    }
+  }
+
+  /// Index of the leaf row x falls into.
+  std::int32_t leaf_index(const float* x) const noexcept {
+    const TreeNode* n = nodes.data();
+    std::int32_t i = 0;
+    if (depth <= 16) {
+      // Branch-free: leaves loop onto themselves, so `depth` steps always end on the leaf.
+      for (int s = 0; s < depth; ++s) i = detail::next_node(n[i], x);
+      return i;
+    }
+    while (n[i].left != i) i = detail::next_node(n[i], x);
+    return i;
+  }
+
+  /// The first output of the leaf x falls into.
+  float predict_value(const float* x) const noexcept { return nodes[static_cast<std::size_t>(leaf_index(x))].threshold; }
+
+  /// Checks the structure of a loaded tree: children after their parent and in range, features
+  /// below n_features, values sized to the nodes. Returns an empty string or what is wrong.
+  std::string validate(std::size_t n_features) const {
+    const std::size_t n = nodes.size();
+    if (n == 0) return "tree has no nodes";
+    if (n > (std::size_t{1} << 30)) return "tree has " + std::to_string(n) + " nodes";
+    if (n_outputs == 0 || values.size() != n * n_outputs)
+      return "tree values: " + std::to_string(values.size()) + " for " + std::to_string(n) + " nodes x " +
+             std::to_string(n_outputs) + " outputs";
+    for (std::size_t i = 0; i < n; ++i) {
+      const TreeNode& nd = nodes[i];
+      const auto self = static_cast<std::int32_t>(i);
+      if (nd.left == self && nd.right == self) {
+        if (nd.feature_flags != 0) return "leaf " + std::to_string(i) + " has a feature";
+        if (nd.threshold != values[i * n_outputs] && !(std::isnan(nd.threshold) && std::isnan(values[i * n_outputs])))
+          return "leaf " + std::to_string(i) + " value mismatch";
+        continue;
+      }
+      if (nd.left <= self || nd.right <= self || nd.left == nd.right || static_cast<std::size_t>(nd.left) >= n ||
+          static_cast<std::size_t>(nd.right) >= n)
+        return "node " + std::to_string(i) + " has children " + std::to_string(nd.left) + ", " +
+               std::to_string(nd.right) + " (valid: " + std::to_string(i + 1) + ".." + std::to_string(n - 1) + ")";
+      if (nd.feature() >= n_features)
+        return "node " + std::to_string(i) + " splits on feature " + std::to_string(nd.feature()) + " of " +
+               std::to_string(n_features);
+      if (std::isnan(nd.threshold)) return "node " + std::to_string(i) + " has a NaN threshold";
+    }
+    return {};
+  }
+};
+
+namespace detail {
+
+/// Sum over trees[t] for t = first, first + step, ... < count of the first output at x (in
+/// that order). Four trees advance together so their independent load chains overlap.
+inline double sum_tree_values(const Tree* trees, std::size_t first, std::size_t count, std::size_t step,
+                              const float* x) noexcept {
+  double sum = 0.0;
+  std::size_t t = first;
+  for (; t + 3 * step < count; t += 4 * step) {
+    const Tree& a = trees[t];
+    const Tree& b = trees[t + step];
+    const Tree& c = trees[t + 2 * step];
+    const Tree& d = trees[t + 3 * step];
+    const TreeNode *na = a.nodes.data(), *nb = b.nodes.data(), *nc = c.nodes.data(), *nd = d.nodes.data();
+    std::int32_t ia = 0, ib = 0, ic = 0, id = 0;
+    const int common = std::min(std::min(a.depth, b.depth), std::min(c.depth, d.depth));
+    for (int s = 0; s < common; ++s) {
+      ia = next_node(na[ia], x);
+      ib = next_node(nb[ib], x);
+      ic = next_node(nc[ic], x);
+      id = next_node(nd[id], x);
+    }
+    // Deeper trees finish alone (from where they are).
+    while (na[ia].left != ia) ia = next_node(na[ia], x);
+    while (nb[ib].left != ib) ib = next_node(nb[ib], x);
+    while (nc[ic].left != ic) ic = next_node(nc[ic], x);
+    while (nd[id].left != id) id = next_node(nd[id], x);
+    sum += static_cast<double>(na[ia].threshold);
+    sum += static_cast<double>(nb[ib].threshold);
+    sum += static_cast<double>(nc[ic].threshold);
+    sum += static_cast<double>(nd[id].threshold);
+  }
+  for (; t < count; t += step) sum += static_cast<double>(trees[t].predict_value(x));
+  return sum;
+}
+
+/// out[i] = the same sum as sum_tree_values for rows i < n_rows of X (row-major, d columns),
+/// walking each tree for a block of rows at a time so the tree stays in cache and four rows'
+/// independent walks overlap. Sums are formed in the same order, so results are bitwise equal.
+inline void sum_tree_values_rows(const Tree* trees, std::size_t first, std::size_t count, std::size_t step,
+                                 const float* X, std::size_t d, std::size_t n_rows, double* out) noexcept {
+  for (std::size_t i = 0; i < n_rows; ++i) out[i] = 0.0;
+  for (std::size_t t = first; t < count; t += step) {
+    const Tree& tr = trees[t];
+    const TreeNode* n = tr.nodes.data();
+    if (tr.depth > 16) {
+      for (std::size_t i = 0; i < n_rows; ++i) out[i] += static_cast<double>(tr.predict_value(X + i * d));
+      continue;
+    }
+    std::size_t i = 0;
+    for (; i + 4 <= n_rows; i += 4) {
+      const float *x0 = X + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+      std::int32_t a = 0, b = 0, c = 0, e = 0;
+      for (int s = 0; s < tr.depth; ++s) {
+        a = next_node(n[a], x0);
+        b = next_node(n[b], x1);
+        c = next_node(n[c], x2);
+        e = next_node(n[e], x3);
+      }
+      out[i] += static_cast<double>(n[a].threshold);
+      out[i + 1] += static_cast<double>(n[b].threshold);
+      out[i + 2] += static_cast<double>(n[c].threshold);
+      out[i + 3] += static_cast<double>(n[e].threshold);
+    }
+    for (; i < n_rows; ++i) out[i] += static_cast<double>(tr.predict_value(X + i * d));
+  }
+}
+
+}  // namespace detail
+}  // namespace grove::trees
