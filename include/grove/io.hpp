@@ -1,4 +1,5 @@
 #pragma once
-/// \file grove io: the versioned binary container (and, with diagnostics, the SVG writer).
+/// \file grove io: the versioned binary container and the SVG writer.
 
 #include "grove/io/binary.hpp"
+#include "grove/io/svg.hpp"

@@ -78,7 +78,7 @@ private:
     if (const Series* s = find(name)) return *s;
     std::string known;
     for (const auto& s : series_) known += (known.empty() ? "" : ", ") + s.name;
-    detail::throw_value_error("History: no series '" + std::string(name) + "' (known: " +
+    grove::detail::throw_value_error("History: no series '" + std::string(name) + "' (known: " +
                               (known.empty() ? std::string("none") : known) + ")");
   }
 

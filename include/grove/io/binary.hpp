@@ -96,17 +96,17 @@ public:
     const std::string tmp = path + ".tmp";
     {
       std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      if (!f) detail::throw_error("save: cannot open '" + tmp + "' for writing");
+      if (!f) grove::detail::throw_error("save: cannot open '" + tmp + "' for writing");
       f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
       f.flush();
       if (!f) {
         std::remove(tmp.c_str());
-        detail::throw_error("save: writing '" + tmp + "' failed");
+        grove::detail::throw_error("save: writing '" + tmp + "' failed");
       }
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
       std::remove(tmp.c_str());
-      detail::throw_error("save: cannot move '" + tmp + "' to '" + path + "'");
+      grove::detail::throw_error("save: cannot move '" + tmp + "' to '" + path + "'");
     }
   }
 
@@ -129,7 +129,7 @@ public:
   static BinaryReader open(const std::string& path, std::string_view expected_kind,
                            std::uint32_t max_kind_version) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) detail::throw_format_error("load: cannot open '" + path + "'");
+    if (!f) grove::detail::throw_format_error("load: cannot open '" + path + "'");
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     return BinaryReader(std::move(bytes), path, expected_kind, max_kind_version);
   }
@@ -184,7 +184,7 @@ public:
 
   /// Throws a FormatError naming the source and the current byte offset.
   [[noreturn]] void fail(const std::string& what) const {
-    detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
+    grove::detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
   }
 
 private:
