@@ -21,6 +21,10 @@
 /// - `gradcheck(f, inputs, {.eps, .atol, .rtol})`: f maps std::vector<Tensor<double>> to a tensor;
 ///   returns GradcheckResult (explicit bool, max_abs_error, message).
 ///
+/// - Anomaly detection (autograd/anomaly.hpp): `grove::detect_anomaly(true)` or an
+///   `AnomalyGuard guard;` (guard.step(n) / set_anomaly_step(n) per iteration) makes backward()
+///   check every op's forward output and every gradient for NaN/Inf and throw Error, e.g.
+///   "detect_anomaly: backward of 'log' produced inf in the gradient of input 0 at step 3".
 /// - Custom fused ops (nn): derive from detail::Node<T> (name(), backward(g, sink) calling
 ///   sink.add(i, grad_i) when sink.needs(i); optional release()), create the output with
 ///   detail::TensorAccess::uninitialized<T>(shape), and attach with detail::attach_node(out,
@@ -36,5 +40,6 @@
 
 #include "grove/tensor.hpp"
 #include "grove/autograd/node.hpp"
+#include "grove/autograd/anomaly.hpp"
 #include "grove/autograd/engine.hpp"
 #include "grove/autograd/gradcheck.hpp"

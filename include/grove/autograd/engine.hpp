@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "grove/autograd/anomaly.hpp"
 #include "grove/autograd/node.hpp"
 #include "grove/core/error.hpp"
 #include "grove/tensor/tensor.hpp"
@@ -120,6 +121,10 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& seed) {
       }
     }
 
+    const bool anomaly = anomaly_enabled();
+    if (anomaly) [[unlikely]]
+      check_forward_outputs(order);
+
     NoGradGuard no_grad;
     for (Node<T>* n : order) {
       n->grad_accum.reset();
@@ -135,6 +140,8 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& seed) {
       sink.node_ = n;
       sink.pending_.clear();
       n->backward(g, sink);
+      if (anomaly) [[unlikely]]
+        for (const auto& [i, gi] : sink.pending_) check_gradient(*n, i, gi);
       for (auto& [i, gi] : sink.pending_) accumulate(*n->input(i), gi, n->name());
     }
     sink.pending_.clear();
