@@ -18,6 +18,7 @@
 #include <grove/optim.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
@@ -181,6 +182,14 @@ int main(int argc, char** argv) {
         opt->zero_grad();
         Tensor<float> logits = model(xb);
         Tensor<float> loss = nn::cross_entropy(logits, yb);
+        if (!std::isfinite(loss.item())) {
+          // Stop instead of training on garbage; AnomalyGuard would name the op that broke.
+          std::fprintf(stderr,
+                       "\ngrove-fashion-mnist-mlp: training diverged: loss is %f at epoch %zu step %zu; "
+                       "lower --lr or run under grove::AnomalyGuard to find the op\n",
+                       static_cast<double>(loss.item()), epoch + 1, step + 1);
+          return 1;
+        }
         loss.backward();
         opt->step();
         if (cosine) cosine->step();

@@ -250,6 +250,9 @@ public:
             value = *mid;
           }
           const float v = static_cast<float>(value * cfg.learning_rate);
+          if (!std::isfinite(v))  // stop with a clear message rather than boost on NaN/inf margins
+            grove::detail::throw_error(name + ".fit: round " + std::to_string(r) + " produced a non-finite leaf value (" +
+                                       std::to_string(value) + "); lower learning_rate or raise l2");
           tree.set_leaf_values(node, &v);
           for (std::size_t i = lf.begin; i < lf.end; ++i) margin_train[rows[i] * K + k] += static_cast<double>(v);
         });
