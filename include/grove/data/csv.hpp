@@ -105,7 +105,9 @@ public:
       grove::detail::throw_format_error("load_csv: cannot open '" + path + "': " + std::strerror(err));
     }
     std::setvbuf(file_, nullptr, _IONBF, 0);  // we buffer ourselves
-    buf_.resize(kBlock);
+    // A small file gets a small buffer: zero-filling a whole block dominated tiny loads.
+    const std::size_t size = file_size();
+    buf_.resize(size > 0 && size < kBlock ? std::max<std::size_t>(size + 1, 4096) : kBlock);
   }
   CsvSource(const CsvSource&) = delete;
   CsvSource& operator=(const CsvSource&) = delete;
