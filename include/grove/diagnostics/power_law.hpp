@@ -3,7 +3,9 @@
 /// Levenberg–Marquardt (Eigen), with parameter covariance, prediction intervals, local slope
 /// and the sample size needed for a target error.
 
-#include <Eigen/Dense>
+#include <Eigen/Cholesky>  // ldlt for the LM step
+#include <Eigen/Core>
+#include <Eigen/LU>        // FullPivLU for the parameter covariance
 
 #include <algorithm>
 #include <array>
@@ -318,20 +320,30 @@ inline PowerLawFit fit_power_law(const std::vector<double>& n, const std::vector
   auto& C = fit.cov_scaled;
   C.fill(0);
   if (n_free > 0) {
-    Eigen::MatrixXd Af(n_free, n_free);
-    int idx[3], k = 0;
-    for (int j = 0; j < 3; ++j)
-      if (free[j]) idx[k++] = j;
-    for (int r = 0; r < n_free; ++r)
-      for (int s = 0; s < n_free; ++s) Af(r, s) = A(idx[r], idx[s]);
+    // The free block, padded with the identity to a fixed 3x3 (block-diagonal, so its inverse
+    // holds the free block's inverse): fixed-size Eigen compiles far faster than a dynamic LU.
+    Eigen::Matrix3d Af = Eigen::Matrix3d::Identity();
+    double diag_product = 1.0;
+    for (int r = 0; r < 3; ++r)
+      if (free[r]) {
+        for (int s = 0; s < 3; ++s)
+          if (free[s]) Af(r, s) = A(r, s);
+        diag_product *= std::fabs(A(r, r));
+      }
     const double s2 = fit.dof ? best_cost / static_cast<double>(fit.dof) : std::numeric_limits<double>::infinity();
-    Eigen::FullPivLU<Eigen::MatrixXd> lu(Af);
-    if (lu.isInvertible() && std::isfinite(s2)) {
-      const Eigen::MatrixXd inv = lu.inverse();
-      for (int r = 0; r < n_free; ++r)
-        for (int s = 0; s < n_free; ++s) C[static_cast<std::size_t>(idx[r] * 3 + idx[s])] = s2 * inv(r, s);
+    Eigen::Matrix3d inv;
+    bool invertible = false;
+    Af.computeInverseWithCheck(inv, invertible, 0.0);
+    // Singular relative to the scale of the diagonal (Hadamard: |det| <= product of the diagonal).
+    invertible = invertible && diag_product > 0 && std::fabs(Af.determinant()) > 1e-12 * diag_product &&
+                 inv.allFinite();
+    if (invertible && std::isfinite(s2)) {
+      for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < 3; ++s)
+          if (free[r] && free[s]) C[static_cast<std::size_t>(r * 3 + s)] = s2 * inv(r, s);
     } else {
-      for (int r = 0; r < n_free; ++r) C[static_cast<std::size_t>(idx[r] * 4)] = std::numeric_limits<double>::infinity();
+      for (int r = 0; r < 3; ++r)
+        if (free[r]) C[static_cast<std::size_t>(r * 4)] = std::numeric_limits<double>::infinity();
     }
   }
   // se of a = a_s·n_ref^b by the delta method (a depends on a_s and b).
