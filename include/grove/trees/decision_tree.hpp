@@ -42,22 +42,6 @@ public:
 
   explicit DecisionTreeClassifier(Params params = {}) : ForestClassifierModel(params) {}
 
-  static detail::ForestConfig config(const Params& p) {
-    detail::ForestConfig c;
-    c.max_depth = p.max_depth;
-    c.max_bins = p.max_bins;
-    c.seed = p.seed;
-    c.max_leaves = p.max_leaves;
-    c.min_split_gain = p.min_split_gain;
-    c.min_samples_leaf = p.min_samples_leaf;
-    c.max_features = p.max_features;
-    c.criterion = p.criterion;
-    return c;
-  }
-  static Params params_from(const detail::ForestConfig& c) {
-    return Params{c.max_depth, c.max_bins, c.seed, c.max_leaves, c.min_split_gain, c.min_samples_leaf,
-                  c.max_features, c.criterion};
-  }
 
   /// The tree.
   const Tree& tree() const { return f_.trees.at(0); }
@@ -73,20 +57,6 @@ public:
 
   explicit DecisionTreeRegressor(Params params = {}) : ForestRegressorModel(params) {}
 
-  static detail::ForestConfig config(const Params& p) {
-    detail::ForestConfig c;
-    c.max_depth = p.max_depth;
-    c.max_bins = p.max_bins;
-    c.seed = p.seed;
-    c.max_leaves = p.max_leaves;
-    c.min_split_gain = p.min_split_gain;
-    c.min_samples_leaf = p.min_samples_leaf;
-    c.max_features = p.max_features;
-    return c;
-  }
-  static Params params_from(const detail::ForestConfig& c) {
-    return Params{c.max_depth, c.max_bins, c.seed, c.max_leaves, c.min_split_gain, c.min_samples_leaf, c.max_features};
-  }
 
   const Tree& tree() const { return f_.trees.at(0); }
 };

@@ -69,6 +69,39 @@ struct ForestConfig {
   bool oob_score = false;
 };
 
+/// Copies the fields a params struct has (trees lack n_estimators/bootstrap/oob_score,
+/// regressors lack criterion) between it and ForestConfig, in both directions.
+template <class P, class C>
+void copy_forest_fields(P& to, const C& from) {
+  to.max_depth = from.max_depth;
+  to.max_bins = from.max_bins;
+  to.seed = from.seed;
+  to.max_leaves = from.max_leaves;
+  to.min_split_gain = from.min_split_gain;
+  to.min_samples_leaf = from.min_samples_leaf;
+  to.max_features = from.max_features;
+  if constexpr (requires { to.n_estimators; from.n_estimators; }) to.n_estimators = from.n_estimators;
+  if constexpr (requires { to.criterion; from.criterion; }) to.criterion = from.criterion;
+  if constexpr (requires { to.bootstrap; from.bootstrap; }) to.bootstrap = from.bootstrap;
+  if constexpr (requires { to.oob_score; from.oob_score; }) to.oob_score = from.oob_score;
+}
+
+/// The engine configuration of a params struct.
+template <class P>
+ForestConfig forest_config(const P& p) {
+  ForestConfig c;
+  copy_forest_fields(c, p);
+  return c;
+}
+
+/// The params struct a saved configuration describes.
+template <class P>
+P forest_params(const ForestConfig& c) {
+  P p;
+  copy_forest_fields(p, c);
+  return p;
+}
+
 inline void check_forest_config(const ForestConfig& c, const std::string& op, bool has_estimators) {
   if (has_estimators) check_range(op, "n_estimators", static_cast<double>(c.n_estimators), 1, 100000, "[1, 100000]");
   check_range(op, "max_depth", c.max_depth, 0, 1000, "[0, 1000] (0 = unlimited)");

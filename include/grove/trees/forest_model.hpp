@@ -18,15 +18,15 @@
 
 namespace grove::trees::detail {
 
-/// Classification model over the forest engine. Derived supplies kName, kKind, Params,
-/// config(params) and params_from(config).
+/// Classification model over the forest engine. Derived supplies kName, kKind and
+/// kHasEstimators; params map to the engine through forest_config / forest_params.
 template <class Derived, class P>
 class ForestClassifierModel {
 public:
   using Params = P;
 
   explicit ForestClassifierModel(Params params) : params_(params) {
-    check_forest_config(Derived::config(params_), Derived::kName, Derived::kHasEstimators);
+    check_forest_config(forest_config(params_), Derived::kName, Derived::kHasEstimators);
   }
 
   const Params& params() const noexcept { return params_; }
@@ -38,7 +38,7 @@ public:
     const Tensor<float> Xf = feature_matrix(X, op);
     std::size_t k = 0;
     const std::vector<std::int32_t> labels = class_labels(y, Xf.shape(0), op, k);
-    f_.fit(Derived::config(params_), Xf, &labels, nullptr, k, Derived::kName);
+    f_.fit(forest_config(params_), Xf, &labels, nullptr, k, Derived::kName);
     return static_cast<Derived&>(*this);
   }
 
@@ -114,7 +114,7 @@ public:
   void save(const std::string& path) const {
     if (!f_.fitted) throw_not_fitted(std::string(Derived::kName) + ".save");
     io::BinaryWriter w;
-    write_forest_config(w, Derived::config(params_));
+    write_forest_config(w, forest_config(params_));
     f_.write(w);
     w.save(path, Derived::kKind, 1);
   }
@@ -127,7 +127,7 @@ public:
     } catch (const ValueError& e) {
       r.fail(e.what());
     }
-    Derived m(Derived::params_from(c));
+    Derived m(forest_params<P>(c));
     m.f_.read(r, true);
     r.expect_end();
     return m;
@@ -167,7 +167,7 @@ public:
   using Params = P;
 
   explicit ForestRegressorModel(Params params) : params_(params) {
-    check_forest_config(Derived::config(params_), Derived::kName, Derived::kHasEstimators);
+    check_forest_config(forest_config(params_), Derived::kName, Derived::kHasEstimators);
   }
 
   const Params& params() const noexcept { return params_; }
@@ -177,7 +177,7 @@ public:
     const std::string op = std::string(Derived::kName) + ".fit";
     const Tensor<float> Xf = feature_matrix(X, op);
     const std::vector<float> t = regression_targets(y, Xf.shape(0), op);
-    f_.fit(Derived::config(params_), Xf, nullptr, &t, 0, Derived::kName);
+    f_.fit(forest_config(params_), Xf, nullptr, &t, 0, Derived::kName);
     return static_cast<Derived&>(*this);
   }
 
@@ -220,7 +220,7 @@ public:
   void save(const std::string& path) const {
     if (!f_.fitted) throw_not_fitted(std::string(Derived::kName) + ".save");
     io::BinaryWriter w;
-    write_forest_config(w, Derived::config(params_));
+    write_forest_config(w, forest_config(params_));
     f_.write(w);
     w.save(path, Derived::kKind, 1);
   }
@@ -233,7 +233,7 @@ public:
     } catch (const ValueError& e) {
       r.fail(e.what());
     }
-    Derived m(Derived::params_from(c));
+    Derived m(forest_params<P>(c));
     m.f_.read(r, false);
     r.expect_end();
     return m;

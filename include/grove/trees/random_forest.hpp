@@ -56,25 +56,6 @@ public:
     return f_.oob;
   }
 
-  static detail::ForestConfig config(const Params& p) {
-    detail::ForestConfig c;
-    c.n_estimators = p.n_estimators;
-    c.max_depth = p.max_depth;
-    c.max_bins = p.max_bins;
-    c.seed = p.seed;
-    c.max_leaves = p.max_leaves;
-    c.min_split_gain = p.min_split_gain;
-    c.min_samples_leaf = p.min_samples_leaf;
-    c.max_features = p.max_features;
-    c.criterion = p.criterion;
-    c.bootstrap = p.bootstrap;
-    c.oob_score = p.oob_score;
-    return c;
-  }
-  static Params params_from(const detail::ForestConfig& c) {
-    return Params{c.n_estimators,     c.max_depth,    c.max_bins,  c.seed,      c.max_leaves, c.min_split_gain,
-                  c.min_samples_leaf, c.max_features, c.criterion, c.bootstrap, c.oob_score};
-  }
 };
 
 /// A random forest for regression.
@@ -94,24 +75,6 @@ public:
     return f_.oob;
   }
 
-  static detail::ForestConfig config(const Params& p) {
-    detail::ForestConfig c;
-    c.n_estimators = p.n_estimators;
-    c.max_depth = p.max_depth;
-    c.max_bins = p.max_bins;
-    c.seed = p.seed;
-    c.max_leaves = p.max_leaves;
-    c.min_split_gain = p.min_split_gain;
-    c.min_samples_leaf = p.min_samples_leaf;
-    c.max_features = p.max_features;
-    c.bootstrap = p.bootstrap;
-    c.oob_score = p.oob_score;
-    return c;
-  }
-  static Params params_from(const detail::ForestConfig& c) {
-    return Params{c.n_estimators,     c.max_depth,    c.max_bins,  c.seed,     c.max_leaves,
-                  c.min_split_gain,   c.min_samples_leaf, c.max_features, c.bootstrap, c.oob_score};
-  }
 };
 
 }  // namespace grove::trees
