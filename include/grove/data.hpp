@@ -7,4 +7,5 @@
 #include "grove/data/kfold.hpp"
 #include "grove/data/loader.hpp"
 #include "grove/data/scaler.hpp"
+#include "grove/data/schema.hpp"
 #include "grove/data/split.hpp"

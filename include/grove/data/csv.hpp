@@ -27,6 +27,7 @@
 #include "grove/core/error.hpp"
 #include "grove/core/shape.hpp"
 #include "grove/data/dataset.hpp"
+#include "grove/data/schema.hpp"
 #include "grove/tensor/tensor.hpp"
 
 namespace grove::data {
@@ -48,14 +49,6 @@ struct ColumnRef {
   long long index = -1;  ///< column index when !by_name
   bool by_name = false;
   bool is_default = true;
-};
-
-/// How load_csv treats the target column.
-enum class TargetKind {
-  Auto,         ///< numeric if its first value parses as a number, otherwise label-encoded
-  Numeric,      ///< every value must be a number
-  Categorical,  ///< label-encoded: class indices into sorted class_names
-  None,         ///< no target: every column is a feature and y is empty
 };
 
 /// Options of load_csv. Fields are declared in the order DESIGN.md lists them, so designated
