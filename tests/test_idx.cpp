@@ -118,7 +118,7 @@ TEST_CASE("load_idx without zlib rejects gzip files with a clear message") {
   const std::vector<unsigned char> fake_gz = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
   const auto gz = write("nozlib.gz", fake_gz);
   const auto lab = write("lab1", labels_bytes({0}));
-  CHECK_THROWS_WITH_AS(data::detail::load_idx_impl<float>(gz, lab, /*allow_gzip=*/false),
+  CHECK_THROWS_WITH_AS(grove::detail::load_idx_impl<float>(gz, lab, /*allow_gzip=*/false),
                        ("load_idx: '" + gz +
                         "' is gzip-compressed but grove was built without zlib support (install zlib1g-dev and "
                         "reconfigure, or gunzip the file)")
