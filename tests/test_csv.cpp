@@ -373,3 +373,30 @@ TEST_CASE("random bytes from a CSV-ish alphabet either parse or raise FormatErro
   CHECK(parsed > 0);
   CHECK(rejected > 0);
 }
+
+TEST_CASE("delimiters that can be part of a number are rejected; the parser never reads past a delimiter") {
+  const auto path = write_file("dots.csv", "a.b\n1.5.2\n");
+  // With '.' as the delimiter "1.5.2" is three fields, not 1.5 and 2: such delimiters are refused.
+  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.delimiter = '.'}),
+                       "load_csv: delimiter '.' cannot be told apart from a number (digits, '.', '+', '-', 'e' and "
+                       "'E' are not allowed)",
+                       ValueError);
+  for (char c : {'-', '+', 'e', 'E', '0', '7'}) {
+    CAPTURE(c);
+    CHECK_THROWS_AS(load_csv<double>(path, {.delimiter = c}), ValueError);
+  }
+  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.quote = '1'}),
+                       "load_csv: quote must not be a line break, NUL, a digit, '.', '+', '-', 'e' or 'E', got code 49",
+                       ValueError);
+  // A letter delimiter is allowed, and "nan" / "inf" cannot swallow it: "nana1" is the fields n, n, 1.
+  const auto letters = write_file("letters.csv", "xay\nnana1\n");
+  CHECK_THROWS_WITH_AS(load_csv<double>(letters, {.delimiter = 'a'}),
+                       (at(letters, 2, 3) + ": expected 2 fields (as in the header), got 3").c_str(),
+                       FormatError);
+  // "inf" followed by the delimiter 'i': the fields are "", "nf", "5", not inf and 5.
+  const auto inf = write_file("letter_i.csv", "aib\n3i4\ninfi5\n");
+  CHECK_THROWS_WITH_AS(load_csv<double>(inf, {.delimiter = 'i'}),
+                       (at(inf, 3, 3) + ": expected 2 fields (as in the header), got 3").c_str(), FormatError);
+  const auto ok = write_file("letter_ok.csv", "axb\n3x4\n-1.5e3x5\n");
+  CHECK(load_csv<double>(ok, {.delimiter = 'x'}).X.to_vector() == std::vector<double>{3, -1500});
+}

@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 using namespace grove;
@@ -227,4 +228,52 @@ TEST_CASE("StandardScaler errors") {
   CHECK(s.fitted());
   CHECK_THROWS_WITH_AS(s.transform(Tensor<double>::zeros(Shape{2, 3})),
                        "StandardScaler::transform: X has 3 columns, the scaler was fitted on 2", ShapeError);
+}
+
+TEST_CASE("StandardScaler defaults to float") {
+  data::StandardScaler sc;
+  static_assert(std::is_same_v<decltype(sc), data::StandardScaler<float>>);
+  sc.fit(Tensor<float>::from_vector({1, 3}, Shape{2, 1}));
+  CHECK(sc.transform(Tensor<float>::from_vector({3}, Shape{1, 1}))(0, 0) == 1.0f);
+}
+
+TEST_CASE("labels go through the one class-label check: limits, empty classes") {
+  Rng rng(1);
+  // Labels 1 and 2 only (class 0 empty): stratifying still works.
+  std::vector<double> labels;
+  for (int i = 0; i < 10; ++i) labels.push_back(1 + i % 2);
+  const auto split = data::train_test_split(make_dataset(labels), 0.4, rng, {.stratify = true});
+  CHECK(count_label(split.test.y, 1) == 2);
+  CHECK(count_label(split.test.y, 2) == 2);
+  // One limit for every label check in grove: kMaxClasses.
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::from_vector({0, 65536, 1, 0})),
+                       "StratifiedKFold: y[1] = 65536 is not a class label (expected an integer in 0..65535)",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::from_vector({0, std::nan(""), 1})),
+                       "StratifiedKFold: y[1] = nan is not a class label (expected an integer in 0..65535)", ValueError);
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::zeros(Shape{2, 2})),
+                       "StratifiedKFold: y must be a vector, got shape [2,2]", ValueError);
+}
+
+TEST_CASE("a hand-built Dataset has a schema; subset keeps kinds, target and the loader's notes") {
+  auto ds = make_dataset({0, 1, 0, 1});
+  ds.categories = {{}, {"lo", "hi"}};
+  CHECK(ds.categorical_features() == std::vector<std::size_t>{1});  // from categories when kinds are not set
+  data::Schema s = ds.schema();
+  CHECK(s.features[0] == data::Column{"a", data::ColumnKind::Numeric, {}});
+  CHECK(s.features[1] == data::Column{"b", data::ColumnKind::Categorical, {"lo", "hi"}});
+  CHECK(s.target_kind == data::TargetKind::Categorical);  // class names -> classes
+  CHECK(s.class_names == std::vector<std::string>{"no", "yes"});
+  ds.class_names.clear();
+  CHECK(ds.schema().target_kind == data::TargetKind::Numeric);
+  ds.feature_kinds = {data::ColumnKind::Categorical, data::ColumnKind::Numeric};
+  ds.target_name = "t";
+  ds.target_kind = data::TargetKind::Numeric;
+  ds.dropped_columns = {{"id", 0, data::DropReason::Identifier, "row number"}};
+  CHECK(ds.categorical_features() == std::vector<std::size_t>{0});
+  const auto sub = data::subset(ds, {3, 1});
+  CHECK(sub.feature_kinds == ds.feature_kinds);
+  CHECK(sub.schema() == ds.schema());
+  CHECK(sub.dropped_columns == ds.dropped_columns);
+  CHECK(sub.schema().target == "t");
 }

@@ -660,9 +660,8 @@ private:
                                 "' (the target's other values are numbers, more than " +
                                 std::to_string(opt_.max_categories) +
                                 " distinct: set target_kind = TargetKind::Categorical to read them as classes)");
-    info.overflowed = true;
+    info.overflowed = true;  // its slot in X keeps stale values until finish() drops it
     enc_[c] = CsvEncoding::Skip;
-    slot_[c] = static_cast<std::uint32_t>(d_ + 1);
     tables_[info.table] = CsvCategories{};
   }
 
