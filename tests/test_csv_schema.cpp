@@ -158,6 +158,16 @@ TEST_CASE("scoring files without a target: require_target = false or TargetKind:
   CHECK(plain.y.size() == 0);
 }
 
+TEST_CASE("a target column with an empty header name travels in the schema too") {
+  const auto path = write_file("empty_name.csv", "a,\n1,x\n2,y\n");
+  const auto ds = load_csv<double>(path);
+  CHECK(ds.target_name.empty());
+  CHECK(ds.class_names == std::vector<std::string>{"x", "y"});
+  const auto again = load_csv<double>(path, {.schema = ds.schema()});
+  CHECK(again.y.to_vector() == std::vector<double>{0, 1});
+  CHECK(again.dropped_columns.empty());
+}
+
 TEST_CASE("a numeric target in the schema means regression") {
   const auto train = load_csv<double>(fixture("diamonds_400.csv"), {.target = "price"});
   const auto s = train.schema();

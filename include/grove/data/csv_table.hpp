@@ -461,7 +461,8 @@ private:
       fail_option("a schema names the target ('" + s.target + "'); do not combine .schema with .target");
     if (opt_.target_kind == data::TargetKind::Numeric || opt_.target_kind == data::TargetKind::Categorical)
       fail_option("with a schema, target_kind must be Auto (the schema's) or None (no target)");
-    if (s.features.empty() && s.target.empty()) fail_option("the schema is empty (no feature columns, no target)");
+    if (s.features.empty() && s.target_kind == data::TargetKind::None)
+      fail_option("the schema is empty (no feature columns, no target)");
     std::vector<char> used(n_cols_, 0);
     for (const data::Column& col : s.features) {
       const std::size_t c = find_name(col.name, "schema");
@@ -478,7 +479,7 @@ private:
       }
     }
     target_ = kNone;
-    if (s.target_kind != data::TargetKind::None && opt_.target_kind != data::TargetKind::None && !s.target.empty()) {
+    if (s.target_kind != data::TargetKind::None && opt_.target_kind != data::TargetKind::None) {
       const std::size_t c = find_name(s.target, "target");
       if (c == kNone && opt_.require_target)
         fail_file("target column '" + s.target +
@@ -498,7 +499,8 @@ private:
       }
     }
     for (std::size_t c = 0; c < n_cols_; ++c)
-      if (!used[c] && names_[c] != s.target) record_drop(c, data::DropReason::NotInSchema, "not in the schema");
+      if (!used[c] && !(s.target_kind != data::TargetKind::None && names_[c] == s.target))
+        record_drop(c, data::DropReason::NotInSchema, "not in the schema");
   }
 
   void fixed_table(std::size_t c, const std::vector<std::string>& names) {
@@ -635,6 +637,7 @@ private:
     info.first_text_value = shown(b, e);
     add_table(c);
     CsvCategories& t = tables_[info.table];
+    if (rows_ == 0) return;
     const bool is_target = c == target_;
     T* values = is_target ? y_.data() : x_.data() + slot_[c];
     const std::size_t stride = is_target ? 1 : d_;
