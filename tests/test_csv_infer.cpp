@@ -345,3 +345,26 @@ TEST_CASE("diamonds (ggplot2, MIT), 400 rows: a regression target, ordered text 
   CHECK(ds.y(0) == 2762.0f);
   CHECK(ds.schema().target_kind == TargetKind::Numeric);
 }
+
+TEST_CASE("the committed real CSVs load with inferred kinds (benchmarks/data/real)") {
+  const std::string dir = std::string(GROVE_TEST_DATA_DIR) + "/../../benchmarks/data/real/";
+  struct Expect {
+    const char* file;
+    const char* target;
+    std::size_t rows, features, categorical;
+    TargetKind kind;
+  };
+  for (const Expect& e : {Expect{"penguins.csv", "species", 344, 7, 2, TargetKind::Categorical},
+                          Expect{"attrition.csv", "Attrition", 1470, 30, 14, TargetKind::Categorical},
+                          Expect{"credit_data.csv", "Status", 4454, 13, 4, TargetKind::Categorical},
+                          Expect{"sacramento.csv", "price", 932, 8, 3, TargetKind::Numeric},
+                          Expect{"car_prices.csv", "Price", 804, 17, 0, TargetKind::Numeric}}) {
+    CAPTURE(e.file);
+    const auto ds = load_csv<float>(dir + e.file, {.target = e.target});
+    CHECK(ds.size() == e.rows);
+    CHECK(ds.n_features() == e.features);
+    CHECK(ds.categorical_features().size() == e.categorical);
+    CHECK(ds.target_kind == e.kind);
+    CHECK(ds.dropped_columns.empty());
+  }
+}
