@@ -144,7 +144,7 @@ TEST_CASE("override errors: unknown columns, conflicts, the target in drop") {
 }
 
 TEST_CASE("identifier rules: distinct share, the category cap, small columns kept, row numbers") {
-  std::string content = "id,half,code,n0,y\n";
+  std::string content = "id,half,code,,y\n";
   for (int i = 0; i < 60; ++i) {
     // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string temporaries.
     content += 'u';
@@ -162,13 +162,13 @@ TEST_CASE("identifier rules: distinct share, the category cap, small columns kep
   const auto path = write_file("ids.csv", content);
   const auto ds = load_csv<double>(path);
   // id: 60 distinct in 60 (dropped); half: 30 distinct in 60 = 0.5, not above the share (kept);
-  // code: 20 distinct (kept); n0: 0, 1, 2, ... the row number (dropped).
+  // code: 20 distinct (kept); a blank-named 0, 1, 2, ...: a row index (dropped).
   CHECK(ds.feature_names == std::vector<std::string>{"half", "code"});
-  CHECK(dropped_names(ds) == std::vector<std::string>{"id", "n0"});
+  CHECK(dropped_names(ds) == std::vector<std::string>{"id", ""});
   CHECK(ds.dropped_columns[1].detail == "identifier: the row number (0, 1, ...)");
   // A lower share or cap drops more; a higher share keeps the id.
   CHECK(dropped_names(load_csv<double>(path, {.max_category_share = 0.4})) ==
-        std::vector<std::string>{"id", "half", "n0"});
+        std::vector<std::string>{"id", "half", ""});
   const auto capped = load_csv<double>(path, {.max_categories = 25});
   CHECK(capped.feature_names == std::vector<std::string>{"code"});
   CHECK(capped.dropped_columns[1].detail == "identifier or free text: more than 25 distinct values");
@@ -177,14 +177,17 @@ TEST_CASE("identifier rules: distinct share, the category cap, small columns kep
   // Fewer than 17 distinct values are always kept, even when every value differs.
   const auto small = write_file("small_ids.csv", "name,y\nann,1\nbob,2\ncleo,3\n");
   CHECK(load_csv<double>(small).categories[0] == std::vector<std::string>{"ann", "bob", "cleo"});
-  // A short sequence (under 16 rows) is not taken for a row number.
-  const auto short_seq = write_file("short_seq.csv", "i,y\n1,5\n2,6\n3,7\n");
-  CHECK(load_csv<double>(short_seq).feature_names == std::vector<std::string>{"i"});
+  // A short sequence (under 16 rows) is not taken for a row number; nor is a feature with another name.
+  const auto short_seq = write_file("short_seq.csv", "index,y\n1,5\n2,6\n3,7\n");
+  CHECK(load_csv<double>(short_seq).feature_names == std::vector<std::string>{"index"});
+  std::string counting = "step,y\n";
+  for (int i = 0; i < 40; ++i) counting += std::to_string(i) + ",1\n";
+  CHECK(load_csv<double>(write_file("counting.csv", counting)).feature_names == std::vector<std::string>{"step"});
 }
 
 TEST_CASE("a column turns categorical at its first text cell, wherever it is") {
   // The text comes after 1500 numbers: the numbers already read are renamed, not lost.
-  std::string content = "v,w,y\n";
+  std::string content = "v,Unnamed: 0,y\n";
   for (int i = 0; i < 1500; ++i) content += std::to_string(i % 3) + ".0," + std::to_string(i) + ",1\n";
   content += "other,1500,2\n";
   const auto path = write_file("late_text.csv", content);
@@ -194,8 +197,8 @@ TEST_CASE("a column turns categorical at its first text cell, wherever it is") {
   CHECK(ds.X(0, 0) == 0);
   CHECK(ds.X(4, 0) == 1);
   CHECK(ds.X(1500, 0) == 3);
-  // w counts 0, 1, 2, ...: the row number, dropped.
-  CHECK(dropped_names(ds) == std::vector<std::string>{"w"});
+  // "Unnamed: 0" counts 0, 1, 2, ...: pandas' index, dropped.
+  CHECK(dropped_names(ds) == std::vector<std::string>{"Unnamed: 0"});
   // More distinct numbers than max_categories before the text: an identifier / free text column.
   std::string many = "v,y\n";
   for (int i = 0; i < 1100; ++i) many += std::to_string(i * 3 + 7) + ",1\n";

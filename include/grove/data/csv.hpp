@@ -28,9 +28,10 @@ namespace grove::data {
 /// column are named by their shortest text, "01" -> "1"). Dropped, and recorded in
 /// Dataset::dropped_columns: a text column with more than max_categories distinct values, or more
 /// than max_category_share of its non-missing cells (and more than 16): an identifier or free
-/// text; a column with every cell missing; a numeric column holding the row number (0,1,2,... or
-/// 1,2,3,..., 16 rows or more). Overrides: categorical (keeps every spelling), numeric (text is an
-/// error), drop, columns (only these, in this order).
+/// text; a column with every cell missing; a row index: a numeric column named like one ("",
+/// "Unnamed: 0", "index", "row", "id", ...) holding the row number (0,1,2,... or 1,2,3,..., 16 rows
+/// or more). Overrides: categorical (keeps every spelling), numeric (text is an error), drop,
+/// columns (only these, in this order).
 ///
 /// Target (default: the last column): TargetKind::Auto reads numbers (regression) unless a
 /// value is text, then classes; Categorical label-encodes (classes sorted by value when all are

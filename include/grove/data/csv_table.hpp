@@ -90,6 +90,16 @@ struct CsvPendingRow {
   }
 };
 
+/// Header names that exporters give a row index (R's and pandas' blank index header, pandas'
+/// "Unnamed: 0" after a round trip, readr's "...1") or that people give one.
+inline bool csv_index_name(std::string_view name) {
+  std::string lower(name);
+  for (char& ch : lower) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  for (const char* n : {"", "unnamed: 0", "...1", "index", "row", "rownames", "row.names", "row_number", "id"})
+    if (lower == n) return true;
+  return false;
+}
+
 template <class T>
 class CsvTable {
 public:
@@ -236,41 +246,8 @@ public:
     std::vector<std::vector<std::string>> categories(d_);
     std::vector<data::ColumnKind> kinds(d_, data::ColumnKind::Numeric);
     std::vector<char> keep(d_, 1);
-    for (std::size_t c = 0; c < n_cols_; ++c) {
-      if (c == target_) continue;
-      const std::size_t j = slot_[c];
-      CsvColumnInfo& info = info_[c];
-      if (info.overflowed) {
-        drop_inferred(c, j, keep, data::DropReason::Identifier,
-                      "identifier or free text: more than " + std::to_string(opt_.max_categories) +
-                          " distinct values");
-        continue;
-      }
-      switch (enc_[c]) {
-        case CsvEncoding::Text:
-          categories[j] = sorted_and_recode(tables_[info.table], x_.data() + j, d_);
-          kinds[j] = data::ColumnKind::Categorical;
-          if (info.inferred && looks_like_identifier(categories[j].size(), info.non_missing))
-            drop_inferred(c, j, keep, data::DropReason::Identifier,
-                          "identifier or free text: " + std::to_string(categories[j].size()) +
-                              " distinct values in " + std::to_string(info.non_missing) + " non-missing cells");
-          break;
-        case CsvEncoding::Fixed:
-          categories[j] = tables_[info.table].names;
-          kinds[j] = data::ColumnKind::Categorical;
-          break;
-        case CsvEncoding::Number:
-          if (!info.inferred) break;
-          if (all_missing(j))
-            drop_inferred(c, j, keep, data::DropReason::AllMissing, "every value is missing");
-          else if (is_row_number(j))
-            drop_inferred(c, j, keep, data::DropReason::Identifier,
-                          "identifier: the row number (" + csv_number_text(x_[j]) + ", " +
-                              csv_number_text(x_[d_ + j]) + ", ...)");
-          break;
-        case CsvEncoding::Skip: break;
-      }
-    }
+    for (std::size_t c = 0; c < n_cols_; ++c)
+      if (c != target_) settle_feature(c, categories, kinds, keep);
     if (target_ != kNone) {
       const CsvEncoding te = enc_[target_];
       if (te == CsvEncoding::Text) ds.class_names = sorted_and_recode(tables_[info_[target_].table], y_.data(), 1);
@@ -683,6 +660,42 @@ private:
   }
 
   // --- finishing ------------------------------------------------------------------------------
+  /// Final kind of feature column c: sorted categories, and the inference drops.
+  void settle_feature(std::size_t c, std::vector<std::vector<std::string>>& categories,
+                      std::vector<data::ColumnKind>& kinds, std::vector<char>& keep) {
+    const std::size_t j = slot_[c];
+    CsvColumnInfo& info = info_[c];
+    if (info.overflowed) {
+      drop_inferred(c, j, keep, data::DropReason::Identifier,
+                    "identifier or free text: more than " + std::to_string(opt_.max_categories) + " distinct values");
+      return;
+    }
+    switch (enc_[c]) {
+      case CsvEncoding::Text:
+        categories[j] = sorted_and_recode(tables_[info.table], x_.data() + j, d_);
+        kinds[j] = data::ColumnKind::Categorical;
+        if (info.inferred && looks_like_identifier(categories[j].size(), info.non_missing))
+          drop_inferred(c, j, keep, data::DropReason::Identifier,
+                        "identifier or free text: " + std::to_string(categories[j].size()) + " distinct values in " +
+                            std::to_string(info.non_missing) + " non-missing cells");
+        break;
+      case CsvEncoding::Fixed:
+        categories[j] = tables_[info.table].names;
+        kinds[j] = data::ColumnKind::Categorical;
+        break;
+      case CsvEncoding::Number:
+        if (!info.inferred) break;
+        if (all_missing(j))
+          drop_inferred(c, j, keep, data::DropReason::AllMissing, "every value is missing");
+        else if (csv_index_name(names_[c]) && is_row_number(j))
+          drop_inferred(c, j, keep, data::DropReason::Identifier,
+                        "identifier: the row number (" + csv_number_text(x_[j]) + ", " + csv_number_text(x_[d_ + j]) +
+                            ", ...)");
+        break;
+      case CsvEncoding::Skip: break;
+    }
+  }
+
   bool looks_like_identifier(std::size_t distinct, std::size_t non_missing) const {
     if (distinct > opt_.max_categories) return true;
     return distinct > 16 && static_cast<double>(distinct) > opt_.max_category_share * static_cast<double>(non_missing);
