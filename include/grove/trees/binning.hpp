@@ -43,7 +43,7 @@ public:
     return from_edges(edges);
   }
 
-  /// A mapper with the given upper edges per feature (each strictly increasing, finite, at most
+  /// A mapper with the given upper edges per feature (each strictly increasing, no NaN, at most
   /// 254 a feature): to bin data with edges agreed elsewhere (e.g. by the ranks of a distributed
   /// fit). ValueError for edges no fit could produce.
   static BinMapper from_edges(const std::vector<std::vector<float>>& edges) {
@@ -148,9 +148,9 @@ private:
       grove::detail::throw_value_error("BinMapper::from_edges: feature " + std::to_string(f) + " has " +
                                        std::to_string(e.size()) + " edges, at most 254");
     for (std::size_t j = 0; j < e.size(); ++j)
-      if (!std::isfinite(e[j]) || (j > 0 && !(e[j - 1] < e[j])))
+      if (std::isnan(e[j]) || (j > 0 && !(e[j - 1] < e[j])))
         grove::detail::throw_value_error("BinMapper::from_edges: feature " + std::to_string(f) +
-                                         ": edges must be finite and strictly increasing (edge " +
+                                         ": edges must be strictly increasing and not NaN (edge " +
                                          std::to_string(j) + ")");
   }
 
