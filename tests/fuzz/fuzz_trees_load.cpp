@@ -2,12 +2,15 @@
 //  - "P" and patches (offset: 2 bytes, width: 1 byte, value: width bytes) applied to the payload
 //    of a valid model of that kind trained at start-up (structure-aware: fields change, the
 //    container stays valid), or
-//  - a whole model file.
+//  - a whole model file, mutated field by field by the custom mutator (container_mutator.hpp with
+//    a walker that names the tree payload's fields: params, schema counts, engine numbers, node
+//    indices, thresholds, leaf values).
 // Either way the payload size and checksum are recomputed before loading, so mutations reach the
 // model validator rather than stopping at the checksum. A model that loads must predict finite
 // values, and predict() must equal predict_row() bit for bit on probe rows (with NaN too).
 #include <grove/trees.hpp>
 
+#include "container_mutator.hpp"
 #include "fuzz_support.hpp"
 
 #include <bit>
@@ -126,7 +129,79 @@ void try_load(const std::uint8_t* data, std::size_t size) {
   }
 }
 
+// The kind the custom mutator's field walker reads (set before each mutation).
+int g_kind = 0;
+
+void walk_string(grove_fuzz::FieldWalker& w) {
+  if (const auto n = w.field<std::uint64_t>()) w.skip(*n);
+}
+
+// Kind version 2 payload: named params, schema, engine state (Forest or Booster), trees.
+std::vector<grove_fuzz::Field> tree_fields(std::span<const std::uint8_t> payload) {
+  grove_fuzz::FieldWalker w(payload);
+  const auto params = w.field<std::uint64_t>();
+  for (std::uint64_t i = 0; params && i < *params && i < 64 && w.ok(); ++i) {
+    walk_string(w);
+    const auto bytes = w.field<std::uint64_t>();
+    if (!bytes) break;
+    if (*bytes == 8)
+      w.field<double>();  // doubles and 64-bit integers alike: both sets of edge values get tried
+    else if (*bytes == 4)
+      w.field<std::uint32_t>();
+    else
+      w.skip(*bytes);
+  }
+  const auto columns = w.field<std::uint64_t>();
+  for (std::uint64_t i = 0; columns && i < *columns && i < 64 && w.ok(); ++i) {
+    walk_string(w);
+    w.field<std::uint8_t>();
+    const auto cats = w.field<std::uint64_t>();
+    for (std::uint64_t c = 0; cats && c < *cats && c < 64 && w.ok(); ++c) walk_string(w);
+  }
+  walk_string(w);
+  w.field<std::uint8_t>();
+  const auto classes = w.field<std::uint64_t>();
+  for (std::uint64_t c = 0; classes && c < *classes && c < 64 && w.ok(); ++c) walk_string(w);
+  if (g_kind % 6 >= 4) {  // Booster: classes, features, outputs, loss, base scores, gains
+    for (int i = 0; i < 3; ++i) w.field<std::uint64_t>();
+    w.field<std::uint32_t>();
+    for (int i = 0; i < 2; ++i)
+      if (const auto n = w.field<std::uint64_t>()) w.array<double>(*n);
+  } else {  // Forest: features, classes, importances, OOB score
+    w.field<std::uint64_t>();
+    w.field<std::uint64_t>();
+    if (const auto n = w.field<std::uint64_t>()) w.array<double>(*n);
+    w.field<double>();
+  }
+  const auto trees = w.field<std::uint64_t>();
+  for (std::uint64_t t = 0; trees && t < *trees && t < 16 && w.ok(); ++t) {
+    w.field<std::uint64_t>();
+    const auto nodes = w.field<std::uint64_t>();
+    if (!nodes) break;
+    for (std::uint64_t i = 0; i < *nodes && w.ok(); ++i) {
+      if (i < 8) {  // feature | flags, threshold, left, right
+        w.field<std::uint32_t>();
+        w.field<float>();
+        w.field<std::int32_t>();
+        w.field<std::int32_t>();
+      } else {
+        w.skip(16);
+      }
+    }
+    if (const auto n = w.field<std::uint64_t>()) w.array<float>(*n, 8);
+    if (const auto n = w.field<std::uint64_t>()) w.array<std::uint32_t>(*n, 8);
+  }
+  return w.fields();
+}
+
 }  // namespace
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                               unsigned int seed) {
+  if (size < 2 || max_size < 2 || data[1] == 'P') return LLVMFuzzerMutate(data, size, max_size);
+  g_kind = data[0];
+  return 1 + grove_fuzz::mutate_container(data + 1, size - 1, max_size - 1, seed, tree_fields);
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
