@@ -109,7 +109,9 @@ struct Diagnosis {
   std::string summary;  ///< one paragraph in plain words
 };
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 inline std::string fmt(double v, int digits = 3) {
   if (std::isnan(v)) return "n/a";
@@ -150,12 +152,12 @@ inline double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
+inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve& c) {
   const std::string nmax = std::to_string(d.largest_size);
   std::string s;
   const std::string scores = " (" + c.scoring + ")";
   switch (d.verdict) {
-    case Verdict::Overfitting:
+    case diag::Verdict::Overfitting:
       s = "The model overfits: with " + nmax + " training samples it scores " + fmt(d.train_score) +
           scores + " on the data it was trained on but only " + fmt(d.val_score) + " on held-out data (gap " +
           fmt(d.gap) + " ± " + fmt(d.gap_se, 2) + "). ";
@@ -166,7 +168,7 @@ inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
                : "The validation curve has nearly flattened, so more data alone will help little; use stronger "
                  "regularization or a simpler model (shallower trees, fewer parameters, more dropout).";
       break;
-    case Verdict::Underfitting:
+    case diag::Verdict::Underfitting:
       s = "The model underfits: training and validation scores are both poor (" + fmt(d.train_score) + " and " +
           fmt(d.val_score) + scores + (std::isnan(d.baseline_score) ? std::string() : ", a trivial model scores " + fmt(d.baseline_score)) +
           ") and close together, so the model is too simple to capture the pattern. ";
@@ -177,7 +179,7 @@ inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
                : "More data will not help; use a more flexible model (deeper trees, more features, a larger network) "
                  "or better features.";
       break;
-    case Verdict::GoodFit:
+    case diag::Verdict::GoodFit:
       s = "The model fits well: the validation score " + fmt(d.val_score) + scores + " is close to the training score " +
           fmt(d.train_score) + " (gap " + fmt(d.gap) + " ± " + fmt(d.gap_se, 2) + "). ";
       s += d.more_data_helps
@@ -186,7 +188,7 @@ inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
                : "The curve has flattened: more data of the same kind is unlikely to help much (projected " +
                      fmt(d.projected_val_score_2x) + " with twice the data).";
       break;
-    case Verdict::Inconclusive:
+    case diag::Verdict::Inconclusive:
       s = "The evidence is inconclusive: the differences between training and validation scores (" +
           fmt(d.train_score) + " vs " + fmt(d.val_score) + scores + ") are within the fold-to-fold noise (± " +
           fmt(d.gap_se, 2) + "). Use more folds, more points on the curve or more data before deciding.";
@@ -205,7 +207,9 @@ inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
   d.summary = s;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// Diagnoses a learning curve: the verdict, the train/validation gap with its fold standard
 /// error, a power-law fit err(n) = a·n^(−b) + c of the validation error (weights ∝ n / fold

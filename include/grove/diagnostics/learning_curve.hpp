@@ -99,7 +99,9 @@ EstimatorAdapter<Fit, Predict, Proba> make_estimator(Fit fit, Predict predict, P
   return {std::move(fit), std::move(predict), std::move(predict_proba)};
 }
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 inline std::string lc_num(double v) {
   char buf[32];
@@ -171,9 +173,9 @@ inline void mean_std(const std::vector<double>& v, double& mean, double& sd) {
 }
 
 /// Output of a trivial model fitted on the labels y_train, for the n_val validation rows.
-inline Tensor<double> baseline_output(const Scorer& sc, const std::vector<double>& y_train, std::size_t n_val,
+inline Tensor<double> baseline_output(const diag::Scorer& sc, const std::vector<double>& y_train, std::size_t n_val,
                                       std::size_t n_classes) {
-  if (sc.task == Task::Regression) {
+  if (sc.task == diag::Task::Regression) {
     double m = 0;
     for (double v : y_train) m += v;
     m /= static_cast<double>(y_train.size());
@@ -193,7 +195,9 @@ inline Tensor<double> baseline_output(const Scorer& sc, const std::vector<double
   return Tensor<double>::full(Shape{n_val}, majority);
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The splits learning_curve uses for `y` and `options`: data::KFold, or data::StratifiedKFold
 /// when options.stratify, shuffled with options.seed; each training part is then put in the

@@ -44,7 +44,9 @@ struct HistoryPlotOptions {
   std::string y_label = "value";
 };
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 inline const char* palette(std::size_t i) {
   static constexpr const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
@@ -52,7 +54,9 @@ inline const char* palette(std::size_t i) {
   return colors[i % 8];
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The learning-curve chart as SVG text.
 inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& options = {}) {

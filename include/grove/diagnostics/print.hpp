@@ -15,7 +15,9 @@
 
 namespace grove::diag {
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// Rows of cells printed with each column padded to its widest cell; column 0 left-aligned,
 /// the others right-aligned (numbers line up on their last digit).
@@ -72,7 +74,9 @@ inline std::string wrap(const std::string& text, std::size_t width = 88) {
   return out;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The curve as a table: size, train mean ± std, validation mean ± std, gap, mean fit time.
 inline void print(std::ostream& os, const LearningCurve& c) {

@@ -19,7 +19,9 @@
 
 namespace grove::diag {
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// `s` as a JSON string literal.
 inline std::string json_string(std::string_view s) {
@@ -99,7 +101,9 @@ inline std::string csv_text(std::string_view s) {
   return out + "\"";
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The learning curve as a JSON object (sizes, means, stds, per-fold scores and fit times).
 inline std::string to_json(const LearningCurve& c) {

@@ -6,7 +6,7 @@
 
 #include "grove/core/error.hpp"
 
-namespace grove::diag::detail {
+namespace grove::detail {
 
 inline void write_text_file(const std::string& path, const std::string& text, const char* op) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -16,4 +16,4 @@ inline void write_text_file(const std::string& path, const std::string& text, co
   if (!f) grove::detail::throw_value_error(std::string(op) + ": write to '" + path + "' failed");
 }
 
-}  // namespace grove::diag::detail
+}  // namespace grove::detail
