@@ -137,7 +137,7 @@ TEST_CASE("SvgPlot log axes skip non-positive values and label the scale") {
   const std::string s = plot.to_string();
   CHECK(s.find(">samples (log scale)</text>") != std::string::npos);
   CHECK(s.find(">100</text>") != std::string::npos);
-  CHECK(count(s, "<circle") == 3);  // the x = 0 point is not drawable on a log axis
+  CHECK(count(s, "<circle") == 4);  // 3 points (x = 0 is not drawable on a log axis) + the legend's sample
 }
 
 TEST_CASE("SvgPlot validates its input") {

@@ -235,7 +235,7 @@ inline CurveFit fit_curve(CurveFamily family, const std::vector<double>& n, cons
   for (int i = 0; i < s0; ++i)
     for (int j = 0; j < s1; ++j) {
       const std::array<double, 2> t{s0 > 1 ? i / double(s0 - 1) : 0.0, s1 > 1 ? j / double(s1 - 1) : 0.0};
-      double c, A;
+      double c = 0, A = 0;
       const double f = evaluate({box.dims >= 1 ? at(0, t[0]) : 0.0, box.dims >= 2 ? at(1, t[1]) : 0.0}, c, A);
       if (f < best) best = f, best_t = t, bc = c, bA = A;
     }
@@ -248,7 +248,7 @@ inline CurveFit fit_curve(CurveFamily family, const std::vector<double>& n, cons
         for (double dir : {-1.0, 1.0}) {
           std::array<double, 2> t = best_t;
           t[static_cast<std::size_t>(d)] = std::clamp(t[static_cast<std::size_t>(d)] + dir * step, 0.0, 1.0);
-          double c, A;
+          double c = 0, A = 0;
           const double f = evaluate({at(0, t[0]), box.dims >= 2 ? at(1, t[1]) : 0.0}, c, A);
           if (f < best - 1e-15 * (1 + best)) best = f, best_t = t, bc = c, bA = A, moved = true;
         }
