@@ -200,7 +200,8 @@ TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and 
   CHECK(s.find("class=\"band\" data-label=\"validation ± 1 std\"") != std::string::npos);
   CHECK(s.find("class=\"series\" data-label=\"projection (") != std::string::npos);
   CHECK(s.find("class=\"edge-note\" data-label=\"trivial baseline ") != std::string::npos);
-  CHECK(s.find(">projected at 2x: ") != std::string::npos);
+  CHECK(s.find(">2x: ") != std::string::npos);
+  CHECK(s.find(">10x: ") != std::string::npos);
   CHECK(s.find(">training samples (log scale)</text>") != std::string::npos);
   CHECK(s.find(">accuracy (higher is better)</text>") != std::string::npos);
   CHECK(s.find(">k-NN &lt;demo&gt;</text>") != std::string::npos);
@@ -211,7 +212,8 @@ TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and 
   CHECK(plain.find("projection") == std::string::npos);
   const Diagnosis d = diagnose(c);
   const std::string with = to_svg(c, {.diagnosis = &d});
-  CHECK(with.find("projected at 2x: " + grove::detail::fmt(d.projected_val_score_2x, 3)) != std::string::npos);
+  CHECK(with.find(">2x: " + grove::detail::fmt(d.projected_val_score_2x, 3) + " [" +
+                  grove::detail::fmt(d.projected_val_score_2x_lo, 3) + ", " + grove::detail::fmt(d.projected_val_score_2x_hi, 3) + "]") != std::string::npos);
 }
 
 TEST_CASE("write_svg(history): loss curves with the early-stopping point marked") {

@@ -275,7 +275,9 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
   } else {
     s += "More data of the same kind will help little: twice the data is projected to give " +
          v(d.projected_val_score_2x) + " " + range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) +
-         " against " + v(d.val_score) + " now, a change within the noise (± " + fmt(d.noise, 2) + ").";
+         " against " + v(d.val_score) + " now, a gain of " + fmt(d.projected_gain_2x, 2) +
+         " below what counts as material here (" + fmt(d.noise, 2) +
+         ": the larger of the fold noise, 1% of the current error and 2% of a trivial model's error).";
   }
   if (std::isfinite(d.fit_seconds_2x) && std::isfinite(d.fit_seconds))
     s += " One fit takes " + seconds_words(d.fit_seconds) + " on " + nmax + " samples; about " +

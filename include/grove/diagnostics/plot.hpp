@@ -125,7 +125,7 @@ inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& option
       const ProjectedScore ps = p.at(k * x.back());
       take(ps.score);
       plot.marker(k * x.back(), ps.score,
-                  (k == 2.0 ? "projected at 2x: " : "10x: ") + detail::fmt(negated ? -ps.score : ps.score, 3) + " [" +
+                  (k == 2.0 ? "2x: " : "10x: ") + detail::fmt(negated ? -ps.score : ps.score, 3) + " [" +
                       detail::fmt(negated ? -ps.hi : ps.lo, 3) + ", " + detail::fmt(negated ? -ps.lo : ps.hi, 3) + "]",
                   color);
     }

@@ -166,13 +166,15 @@ struct Projection {
     return p;
   }
   /// Samples for `target_score` with its interval: where the central projection and the two
-  /// interval edges cross the target (bisection in log n; +inf beyond 10^6 × the largest size).
+  /// interval edges cross the target, searched from the largest measured size on (a target the
+  /// curve already meets needs no more data: the largest size), by bisection in log n; +inf
+  /// beyond 10^6 × the largest size.
   SamplesNeeded samples_for(double target_score) const {
     SamplesNeeded s;
     if (!ok || !std::isfinite(target_score)) return s;
     const double target = greater_is_better ? optimum - target_score : target_score - optimum;
     auto cross = [&](auto err_of) {
-      double lo = std::log(largest_size * 1e-3), hi = std::log(largest_size * 1e6);
+      double lo = std::log(largest_size), hi = std::log(largest_size * 1e6);
       if (err_of(std::exp(hi)) > target) return std::numeric_limits<double>::infinity();
       if (err_of(std::exp(lo)) <= target) return std::exp(lo);
       for (int it = 0; it < 100 && hi - lo > 1e-9; ++it) {

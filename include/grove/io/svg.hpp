@@ -517,6 +517,10 @@ inline SvgDocument SvgPlot::render() const {
       up.emplace_back(tx(b.xs[i]), clamp_y(ty(b.hi[i])));
       dn.emplace_back(tx(b.xs[i]), clamp_y(ty(b.lo[i])));
       occupy_segment(up.back().first, up.back().second, dn.back().first, dn.back().second);
+      if (up.size() >= 2) {  // the edges too, so labels avoid the whole band
+        occupy_segment(up[up.size() - 2].first, up[up.size() - 2].second, up.back().first, up.back().second);
+        occupy_segment(dn[dn.size() - 2].first, dn[dn.size() - 2].second, dn.back().first, dn.back().second);
+      }
     }
     flush();
     doc.end_group();
@@ -563,11 +567,24 @@ inline SvgDocument SvgPlot::render() const {
     doc.begin_group("marker", m.label);
     const double px = tx(m.x), py = clamp_y(ty(m.y));
     doc.circle(px, py, 6, {.stroke = m.color, .fill = "none", .stroke_width = 2});
-    const bool right_side = px < left + pw * 0.7;
+    // The label goes to the side and height (above or below the point) that covers the fewest
+    // drawn data pixels and stays inside the plot.
     const double label_w = 6.2 * static_cast<double>(m.label.size());
-    occupy_segment(px, py, right_side ? px + 9 + label_w : px - 9 - label_w, py - 12);
-    doc.text(right_side ? px + 9 : px - 9, py - 8, m.label,
-             {.size = 11, .anchor = right_side ? "start" : "end", .fill = m.color, .halo = true});
+    double best_x = px + 9, best_y = py - 8;
+    bool best_right = true;
+    std::size_t fewest = std::numeric_limits<std::size_t>::max();
+    for (int side = 0; side < 2; ++side)
+      for (double dy : {-8.0, 18.0, -24.0, 34.0}) {
+        const bool right_side = side == 0;
+        const double x0b = right_side ? px + 9 : px - 9 - label_w, x1b = x0b + label_w;
+        const double yb = py + dy, y0b = yb - 11, y1b = yb + 2;
+        if (x0b < left || x1b > left + pw || y0b < top || y1b > top + ph) continue;
+        std::size_t hits = 0;
+        for (const auto& [ox, oy] : occupied) hits += ox >= x0b && ox <= x1b && oy >= y0b && oy <= y1b;
+        if (hits < fewest) fewest = hits, best_x = right_side ? px + 9 : px - 9, best_y = yb, best_right = right_side;
+      }
+    occupy_segment(best_right ? best_x : best_x - label_w, best_y - 6, best_right ? best_x + label_w : best_x, best_y - 6);
+    doc.text(best_x, best_y, m.label, {.size = 11, .anchor = best_right ? "start" : "end", .fill = m.color, .halo = true});
     doc.end_group();
   }
 
