@@ -184,8 +184,8 @@ TEST_CASE("write_csv: curves and histories, NaN as empty cells, failures name th
   CHECK(to_csv(h) == "step,loss,\"val, loss\"\n0,1,\n2,0.5,0.75\n");
   write_csv(h, tmp_path("history.csv"));
   CHECK(read_file(tmp_path("history.csv")) == to_csv(h));
-  CHECK_THROWS_WITH_AS(write_csv(h, "/nonexistent-dir/h.csv"), "write_csv: cannot open '/nonexistent-dir/h.csv' for writing",
-                       ValueError);
+  CHECK_THROWS_WITH_AS(write_csv(h, "/nonexistent-dir/h.csv"), "write_csv: cannot write '/nonexistent-dir/h.csv': No such file or directory",
+                       IoError);
 }
 
 TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and log axis") {
@@ -237,5 +237,5 @@ TEST_CASE("write_svg(history): loss curves with the early-stopping point marked"
   CHECK_THROWS_WITH_AS(to_svg(h, {.series = {"acc"}}), "History: no series 'acc' (known: train_loss, val_loss)",
                        ValueError);
   CHECK_THROWS_WITH_AS(write_svg(h, "/nonexistent-dir/h.svg"),
-                       "write_svg: cannot open '/nonexistent-dir/h.svg' for writing", ValueError);
+                       "write_svg: cannot write '/nonexistent-dir/h.svg': No such file or directory", IoError);
 }

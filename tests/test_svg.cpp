@@ -66,7 +66,7 @@ TEST_CASE("SvgDocument writes primitives with escaped text and rejects bad sizes
   doc.save(path);
   CHECK(xml_ok(path));
   CHECK_THROWS_WITH_AS(doc.save("/nonexistent-dir/x.svg"),
-                       "SvgDocument::save: cannot open '/nonexistent-dir/x.svg' for writing", grove::ValueError);
+                       "SvgDocument::save: cannot write '/nonexistent-dir/x.svg': No such file or directory", grove::IoError);
 }
 
 TEST_CASE("the xmllint check itself rejects malformed XML") {

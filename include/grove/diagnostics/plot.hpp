@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "grove/diagnostics/detail/write_file.hpp"
 #include "grove/diagnostics/diagnose.hpp"
 #include "grove/diagnostics/early_stopping.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
+#include "grove/io/file.hpp"
 #include "grove/io/svg.hpp"
 
 namespace grove::diag {
@@ -148,9 +148,9 @@ inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& option
   return plot.to_string();
 }
 
-/// Writes the learning-curve chart to `path` (ValueError naming the path on failure).
+/// Writes the learning-curve chart to `path` (IoError naming the path and the reason on failure).
 inline void write_svg(const LearningCurve& c, const std::string& path, const CurvePlotOptions& options = {}) {
-  detail::write_text_file(path, to_svg(c, options), "write_svg");
+  io::write_file(path, to_svg(c, options), "write_svg");
 }
 
 /// The history chart as SVG text: one line per series, the early-stopping point marked.
@@ -189,7 +189,7 @@ inline std::string to_svg(const History& h, const HistoryPlotOptions& options = 
 
 /// Writes the history chart to `path`.
 inline void write_svg(const History& h, const std::string& path, const HistoryPlotOptions& options = {}) {
-  detail::write_text_file(path, to_svg(h, options), "write_svg");
+  io::write_file(path, to_svg(h, options), "write_svg");
 }
 
 }  // namespace grove::diag

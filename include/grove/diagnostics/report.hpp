@@ -13,10 +13,10 @@
 
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
-#include "grove/diagnostics/detail/write_file.hpp"
 #include "grove/diagnostics/diagnose.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
+#include "grove/io/file.hpp"
 
 namespace grove::diag {
 
@@ -260,17 +260,17 @@ inline std::string to_csv(const History& h) {
   return s;
 }
 
-/// Writes to_csv(curve) to `path` (ValueError naming the path on failure).
+/// Writes to_csv(curve) to `path` (IoError naming the path and the reason on failure).
 inline void write_csv(const LearningCurve& c, const std::string& path) {
-  detail::write_text_file(path, to_csv(c), "write_csv");
+  io::write_file(path, to_csv(c), "write_csv");
 }
 /// Writes to_csv(history) to `path`.
 inline void write_csv(const History& h, const std::string& path) {
-  detail::write_text_file(path, to_csv(h), "write_csv");
+  io::write_file(path, to_csv(h), "write_csv");
 }
 /// Writes to_json(diagnosis) to `path`.
 inline void write_json(const Diagnosis& d, const std::string& path) {
-  detail::write_text_file(path, to_json(d) + "\n", "write_json");
+  io::write_file(path, to_json(d) + "\n", "write_json");
 }
 
 }  // namespace grove::diag

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/io/file.hpp"
 
 // Helpers live in grove::detail (not grove::io::detail, which would hide grove::detail from
 // io code that writes detail::throw_error).
@@ -184,14 +184,8 @@ public:
     return out;
   }
 
-  /// Writes str() to `path` (ValueError naming the path when it cannot be written).
-  void save(const std::string& path) const {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) detail::throw_svg_error("SvgDocument::save: cannot open '" + path + "' for writing");
-    const std::string s = str();
-    f.write(s.data(), static_cast<std::streamsize>(s.size()));
-    if (!f) detail::throw_svg_error("SvgDocument::save: write to '" + path + "' failed");
-  }
+  /// Writes str() to `path` atomically (io::write_file; IoError naming the path and the reason).
+  void save(const std::string& path) const { io::write_file(path, str(), "SvgDocument::save"); }
 
 private:
   static std::string points(const std::vector<std::pair<double, double>>& pts) {
