@@ -5,7 +5,8 @@
 # 2. computes the learning curves once (grove-curves, ~10 min on 2 cores; cached in
 #    build/curves/curves.csv: delete it to recompute);
 # 3. runs the projection study (grove-curves-study, seconds) and writes
-#    build/curves/study.md (tables) and build/curves/cases.csv (every case).
+#    build/curves/study.md (tables), build/curves/cases.csv (every case) and build/curves/charts/
+#    (one chart per curve, cut at its largest N).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build/release}
@@ -14,4 +15,5 @@ mkdir -p "$out"
 [ -f "$out/data/letter.csv" ] || "$root/benchmarks/curves/export_data.sh" "$out/data"
 cmake --build "$build" --target grove-curves grove-curves-study -j2
 "$build/benchmarks/curves/grove-curves" --data "$out/data" --out "$out/curves.csv" --threads 2
-"$build/benchmarks/curves/grove-curves-study" --curves "$out/curves.csv" --cases "$out/cases.csv" | tee "$out/study.md"
+mkdir -p "$out/charts"
+"$build/benchmarks/curves/grove-curves-study" --curves "$out/curves.csv" --cases "$out/cases.csv" --svg "$out/charts" | tee "$out/study.md"

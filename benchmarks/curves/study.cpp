@@ -10,6 +10,7 @@
 // Data sets named in --holdout were not looked at when the rule and the interval scale were
 // chosen; the summary reports them separately.
 #include <grove/diagnostics/diagnose.hpp>
+#include <grove/diagnostics/plot.hpp>
 #include <grove/diagnostics/power_law.hpp>
 #include <grove/diagnostics/projection.hpp>
 
@@ -35,6 +36,7 @@ struct Args {
   std::string cases;
   bool variants = false;
   std::string debug;  // dataset/learner/N: print the fits of that case
+  std::string svg;    // directory: one chart per curve cut at its largest N (with the truths beyond)
   std::set<std::string> holdout = {"fashion_mnist", "digits", "churn", "cells", "ames"};
 };
 
@@ -52,7 +54,8 @@ Args parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--help" || k == "-h") {
       std::printf("grove-curves-study: projections of cached learning curves against the measured scores\n"
-                  "usage: grove-curves-study [--curves CSV] [--cases OUT.csv] [--variants] [--holdout a,b,...]\n");
+                  "usage: grove-curves-study [--curves CSV] [--cases OUT.csv] [--variants] [--holdout a,b,...] [--svg DIR]\n"
+                  "                          [--debug DATASET/LEARNER/N]\n");
       std::exit(0);
     }
     if (k == "--variants") {
@@ -63,6 +66,7 @@ Args parse(int argc, char** argv) {
     const std::string v = argv[++i];
     if (k == "--curves") a.curves = v;
     else if (k == "--debug") a.debug = v;
+    else if (k == "--svg") a.svg = v;
     else if (k == "--cases") a.cases = v;
     else if (k == "--holdout") {
       a.holdout.clear();
@@ -261,6 +265,11 @@ int main(int argc, char** argv) {
     for (std::size_t cut : cv.cuts) {
       const diag::LearningCurve t = truncate(cv.lc, cut);
       const diag::Projection pr = diag::project_curve(t);
+      if (!args.svg.empty() && cut == cv.cuts.back()) {
+        const diag::Diagnosis dg = diag::diagnose(t);
+        diag::write_svg(t, args.svg + "/" + cv.dataset + "_" + cv.learner + ".svg",
+                        {.title = cv.dataset + " / " + cv.learner + ": cut at " + std::to_string(cut), .diagnosis = &dg});
+      }
       if (args.debug == cv.dataset + "/" + cv.learner + "/" + std::to_string(cut)) {
         for (std::size_t i = 0; i < t.size(); ++i)
           std::printf("n %zu err %.4f se %.4f train_err %.4f\n", t.train_sizes[i], t.error(t.val_mean[i]),

@@ -107,7 +107,8 @@ inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& option
   const bool fit = options.show_fit && m > 0 && d && d->projection.ok;
   if (fit) {
     const Projection& p = d->projection;
-    const double n0 = x.front(), n1 = 10 * x.back();
+    // Drawn over the sizes it was fitted on (the smallest ones are left out of the fit) and on.
+    const double n0 = p.first_size > 0 ? p.first_size : x.front(), n1 = 10 * x.back();
     std::vector<double> fx, fy, flo, fhi;
     for (int i = 0; i <= 64; ++i) {
       const double nx = std::exp(std::log(n0) + i / 64.0 * (std::log(n1) - std::log(n0)));

@@ -93,6 +93,7 @@ struct Projection {
   double interval_z = 2.5;
   double gain_sd = 0.4;
   double largest_size = 0;
+  double first_size = 0;  ///< smallest size the families were fitted on (see min_size_fraction)
   double last_error = std::numeric_limits<double>::quiet_NaN();  ///< observed at the largest size
   double error_cap = 1;                   ///< worst error an interval may reach (trivial model's, or the worst seen)
   bool greater_is_better = true;
@@ -361,6 +362,7 @@ inline Projection project_curve(const LearningCurve& curve, const ProjectionOpti
     ce.n.push_back(all.n[i]), ce.err.push_back(all.err[i]), ce.se.push_back(all.se[i]);
     if (per_fold) ce.fold_err.push_back(all.fold_err[i]);
   }
+  if (!ce.n.empty()) p.first_size = ce.n.front();
   const double floor_lo = options.floor_from_train && std::isfinite(all.train_err_last) ? all.train_err_last : 0.0;
   if (ce.n.size() < 2) {
     p.reason = "too few points on the curve (" + std::to_string(ce.n.size()) + "; need " +
