@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/data/schema.hpp"
 #include "grove/distributed/bin_edges.hpp"
@@ -23,6 +24,7 @@
 #include "grove/tensor/tensor.hpp"
 #include "grove/trees/binning.hpp"
 #include "grove/trees/booster.hpp"
+#include "grove/trees/boosting_run.hpp"
 #include "grove/trees/gradient_boosting.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/losses.hpp"
@@ -62,6 +64,7 @@ public:
     values_ += n;
     comm_.allreduce(std::span<double>(values, n));
   }
+  void max(double* values, std::size_t n) override { comm_.allreduce(std::span<double>(values, n), distributed::ReduceOp::Max); }
   std::uint64_t values() const noexcept { return values_; }
 
 private:
@@ -69,13 +72,19 @@ private:
   std::uint64_t values_ = 0;
 };
 
-/// Labels (classifiers: returns the local class count) or targets of one shard into out.
+/// Labels (classifiers: returns largest + 1 on this shard, which may lack classes, when
+/// n_classes is 0) or targets of one shard into out.
 template <bool Classifier, class TY>
 std::size_t shard_targets(const Tensor<TY>& y, std::size_t rows, const std::string& op, std::size_t n_classes,
                           std::vector<float>& out) {
   if constexpr (Classifier) {
-    LabelSet labels = tree_labels(y, rows, op, LabelOptions{.n_classes = n_classes});
-    out = std::move(labels.y);
+    if (n_classes > 0) {
+      out = tree_labels(y, rows, op, n_classes).y;
+      return n_classes;
+    }
+    const std::vector<double> v = target_values(y, rows, op);
+    const ClassLabels labels = class_labels(v.data(), v.size(), op, "y", LabelOptions{});
+    out.assign(labels.index.begin(), labels.index.end());
     return labels.n_classes;
   } else {
     out = regression_targets(y, rows, op);
@@ -94,6 +103,19 @@ std::vector<std::pair<std::string, std::string>> boosting_setup(const P& params,
   data::write_schema(w, schema);
   items.emplace_back("schema", schema_digest(w.payload(), schema));
   return items;
+}
+
+/// As a single-process fit: classes 0..k-1 of the union each have rows, and k >= 2.
+inline void check_classes(distributed::Communicator& comm, const std::string& op, const std::vector<float>& y,
+                          std::size_t k) {
+  if (k < 2) throw distributed::DistributedError(op + ": y holds a single class (0) over all ranks; a classifier needs at least two");
+  std::vector<std::int64_t> counts(k, 0);
+  for (float c : y) ++counts[static_cast<std::size_t>(c)];
+  comm.allreduce(std::span<std::int64_t>(counts));
+  for (std::size_t c = 0; c < k; ++c)
+    if (counts[c] == 0)
+      throw distributed::DistributedError(op + ": class " + std::to_string(c) + " has no rows on any rank (labels must be 0.." +
+                                          std::to_string(k - 1) + " with every class present)");
 }
 
 /// The engine's loss over the training rows of every rank.
@@ -138,6 +160,7 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
   if (counts[0] == 0) throw distributed::DistributedError(op + ": no rank has training rows");
   if (val && counts[1] == 0) throw distributed::DistributedError(op + ": no rank has validation rows");
   k = static_cast<std::size_t>(most[0]);
+  if constexpr (kClassifier) check_classes(comm, op, train.y, k);
   if (kClassifier && val)  // validation labels must be classes of the training data
     distributed::on_every_rank(comm, op, [&] {
       shard_targets<kClassifier>(val->y, v.rows(), op + " (validation)", k, v.y);
@@ -156,7 +179,7 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
     BoostingConfig cfg = boosting_config(params);
     cfg.grower.reducer = &reducer;
     cfg.bins = &mapper;
-    b.fit(cfg, train, val ? &v : nullptr, Model::kName);
+    fit_engine(b, cfg, train, val ? &v : nullptr, Model::kName);
     return b;
   });
   const double train_loss = sharded_loss(comm, engine, train);  // a collective: every rank, report or not
