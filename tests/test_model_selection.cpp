@@ -6,6 +6,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <limits>
 #include <memory>
 #include <set>
@@ -472,4 +475,62 @@ TEST_CASE("estimator conveniences: clone, score, get_params, param_name") {
   CHECK(param_name(&ShiftParams::seed) == "seed");
   CHECK(param_value_text(std::vector<std::size_t>{128, 64}) == "[128,64]");
   CHECK(param_value_text(true) == "true");
+}
+
+TEST_CASE("reports: tables, CSV and JSON of cross_validate and of a search") {
+  const Line l = make_line(40);
+  using P = ShiftParams;
+  const auto make = [](const P& p) { return ShiftRegressor(p); };
+  const CrossValidation cv = cross_validate([] { return ShiftRegressor({.shift = 0.75}); }, l.X, l.y,
+                                            {.folds = 2, .scoring = {"neg_mean_absolute_error", "r2"},
+                                             .return_train_score = true});
+  const std::string csv = to_csv(cv);
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "fold,test_neg_mean_absolute_error,test_r2,train_neg_mean_absolute_error,train_r2,fit_time,score_time");
+  CHECK(csv.find("\n0,-0.25,") != std::string::npos);
+  CHECK(csv.find("\n1,-0.25,") != std::string::npos);
+  const std::string json = to_json(cv);
+  CHECK(json.find("{\"n_samples\":40,\"folds\":2,\"scoring\":[\"neg_mean_absolute_error\",\"r2\"],\"test\":{"
+                  "\"neg_mean_absolute_error\":[-0.25,-0.25],") == 0);
+  std::ostringstream os;
+  print(os, cv);
+  const std::string table = os.str();
+  CHECK(table.find("cross_validate (2-fold, 40 samples)\nfold  test neg_mean_absolute_error  train "
+                   "neg_mean_absolute_error  test r2") == 0);
+  CHECK(table.find("\nmean   ") != std::string::npos);
+  CHECK(table.find("-0.2500") != std::string::npos);
+
+  const auto grid = ParamGrid<P>{}.add(&P::shift, {0.0, 0.5});
+  const auto res = grid_search(make, grid, l.X, l.y, {.folds = 2, .scoring = "neg_mean_absolute_error"});
+  const std::string scsv = to_csv(res);
+  CHECK(scsv ==
+        "candidate,round,resources,shift,mean_test_neg_mean_absolute_error,std_test_neg_mean_absolute_error,"
+        "mean_train_neg_mean_absolute_error,rank,split0_test,split1_test,mean_fit_time,mean_score_time\n"
+        "0,0,0,0,-0.5,0,,2,-0.5,-0.5," +
+            diag::detail::csv_number(CrossValidation::mean(res.results[0].cv.fit_times)) + "," +
+            diag::detail::csv_number(CrossValidation::mean(res.results[0].cv.score_times)) +
+            "\n"
+            "1,0,0,0.5,0,0,,1,-0,-0," +  // a negated zero loss, as scikit-learn prints it
+            diag::detail::csv_number(CrossValidation::mean(res.results[1].cv.fit_times)) + "," +
+            diag::detail::csv_number(CrossValidation::mean(res.results[1].cv.score_times)) + "\n");
+  const std::string sjson = to_json(res);
+  CHECK(sjson.find("\"best_index\":1,\"best_params\":{\"shift\":\"0.5\"},\"best_score\":0,") != std::string::npos);
+  CHECK(sjson.find("{\"candidate\":0,\"round\":0,\"resources\":0,\"params\":{\"shift\":\"0\"},\"rank\":2,"
+                   "\"mean_test_score\":-0.5,\"std_test_score\":0,\"test\":{\"neg_mean_absolute_error\":[-0.5,-0.5]}") !=
+        std::string::npos);
+  std::ostringstream ss;
+  print(ss, res);
+  CHECK(ss.str().find("search (2 candidates, 2-fold, 40 samples)\nrank  shift  neg_mean_absolute_error     std  fit s\n") ==
+        0);
+  CHECK(ss.str().find("\n1 *     0.5                   0.0000  0.0000") != std::string::npos);
+  CHECK(ss.str().find("best: shift=0.5 (neg_mean_absolute_error 0.0000)\n") != std::string::npos);
+
+  const std::string dir = GROVE_TEST_TMP_DIR;
+  write_csv(res, dir + "/search.csv");
+  write_json(cv, dir + "/cv.json");
+  std::ifstream f(dir + "/search.csv");
+  const std::string back((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  CHECK(back == scsv);
+  CHECK_THROWS_WITH_AS(write_csv(cv, dir + "/no/such/dir/cv.csv"),
+                       doctest::Contains("write_csv: cannot open '"), ValueError);
 }

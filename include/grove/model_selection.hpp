@@ -7,6 +7,7 @@
 #include "grove/model_selection/estimator.hpp"
 #include "grove/model_selection/param_grid.hpp"
 #include "grove/model_selection/params.hpp"
+#include "grove/model_selection/report.hpp"
 #include "grove/model_selection/scoring.hpp"
 #include "grove/model_selection/search.hpp"
 #include "grove/model_selection/tree_params.hpp"
