@@ -3,8 +3,10 @@
 /// halving), parameter grids and distributions, scorings, clone / get_params / score for any
 /// estimator, AnyEstimator, MLP estimators, and reports (text tables, CSV, JSON).
 
+#include "grove/model_selection/any_estimator.hpp"
 #include "grove/model_selection/cross_validate.hpp"
 #include "grove/model_selection/estimator.hpp"
+#include "grove/model_selection/mlp.hpp"
 #include "grove/model_selection/param_grid.hpp"
 #include "grove/model_selection/params.hpp"
 #include "grove/model_selection/report.hpp"

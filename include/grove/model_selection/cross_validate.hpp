@@ -299,14 +299,14 @@ CrossValidation cross_validate(MakeModel&& make_model, const Tensor<TX>& X, cons
   using Model = std::remove_cvref_t<std::invoke_result_t<MakeModel&>>;
   using E = EstimatorOf<Model>;
   const std::size_t n = detail::check_xy(op, X, y);
-  const std::vector<diag::Scorer> scorers = options.scoring.resolve(op, ProbabilisticEstimator<Model, TX>);
   const std::vector<data::Fold> splits = cross_validation_splits(y, options, op);
   const Tensor<TX> Xc = X.contiguous();
   const Tensor<TY> yc = y.contiguous();
   const std::size_t k = splits.size();
-
   std::vector<std::optional<Model>> models(k);
   for (std::size_t f = 0; f < k; ++f) models[f].emplace(make_model());
+  const std::vector<diag::Scorer> scorers =
+      options.scoring.resolve(op, has_predict_proba<E, TX>(estimator_ref(*models[0])));
   std::vector<detail::FoldOutcome> outcomes(k);
   detail::run_jobs(
       k, std::string(op),

@@ -39,21 +39,33 @@ concept Estimator = requires(EstimatorOf<M>& m, const Tensor<TX>& X, const Tenso
 template <class M, class TX = float>
 concept ProbabilisticEstimator = diag::detail::HasPredictProba<EstimatorOf<M>, TX>;
 
-/// A model built from its params struct: Model(model.params()) is a configured, unfitted copy.
+/// A model that can make a configured, unfitted copy of itself: Model(model.params()), or a
+/// clone() member (AnyEstimator).
 template <class M>
 concept Clonable = requires(const M& m) {
   typename M::Params;
   { m.params() } -> std::convertible_to<const typename M::Params&>;
   M(m.params());
+} || requires(const M& m) {
+  { m.clone() } -> std::same_as<M>;
 };
 
 /// A configured, unfitted copy of `model` (scikit-learn's clone): Model(model.params()), or
 /// model.clone() for models that provide it (AnyEstimator).
 template <class M>
-  requires Clonable<M> || requires(const M& m) { m.clone(); }
+  requires Clonable<M>
 M clone(const M& model) {
   if constexpr (requires { { model.clone() } -> std::same_as<M>; }) return model.clone();
   else return M(model.params());
+}
+
+/// True when the estimator can give class probabilities: it has predict_proba and, for a
+/// type-erased model (AnyEstimator), the model it holds has one too.
+template <class E, class TX = float>
+bool has_predict_proba(const E& est) {
+  if constexpr (!diag::detail::HasPredictProba<E, TX>) return false;
+  else if constexpr (requires { { est.has_predict_proba() } -> std::convertible_to<bool>; }) return est.has_predict_proba();
+  else return true;
 }
 
 }  // namespace grove::model_selection

@@ -118,10 +118,9 @@ inline std::vector<diag::Scorer> Scorings::resolve(std::string_view op, bool has
 template <class M, class TX, class TY>
   requires Estimator<M, TX, TY>
 double score(M& model, const Tensor<TX>& X, const Tensor<TY>& y, const Scorings& scoring = {}) {
-  using E = EstimatorOf<M>;
   if (scoring.size() > 1)
     detail::throw_scoring_error("score", "one scoring expected, got " + std::to_string(scoring.size()));
-  const std::vector<diag::Scorer> s = scoring.resolve("score", diag::detail::HasPredictProba<E, TX>);
+  const std::vector<diag::Scorer> s = scoring.resolve("score", has_predict_proba<EstimatorOf<M>, TX>(estimator_ref(model)));
   return detail::score_estimator(estimator_ref(model), s[0], X, y);
 }
 

@@ -221,7 +221,6 @@ auto run_search(std::string_view op, MakeModel& make_model, const std::vector<P>
   using Model = std::remove_cvref_t<std::invoke_result_t<MakeModel&, const P&>>;
   using E = EstimatorOf<Model>;
   const std::size_t n = check_xy(op, X, y);
-  const std::vector<diag::Scorer> scorers = o.scoring.resolve(op, ProbabilisticEstimator<Model, TX>);
   const Tensor<TX> Xc = X.contiguous();
   const Tensor<TY> yc = y.contiguous();
   const CrossValidateOptions cvo{.folds = o.folds, .stratify = o.stratify, .seed = o.seed, .shuffle = o.shuffle,
@@ -230,13 +229,17 @@ auto run_search(std::string_view op, MakeModel& make_model, const std::vector<P>
   const std::size_t k = splits.size(), N = cands.size();
   auto label = [&](std::size_t c) { return std::string(op) + ": candidate " + std::to_string(c) + " (" + to_string(texts[c]) + ")"; };
   // A value the model rejects fails here, before any fitting.
+  std::optional<Model> probe;
   for (std::size_t c = 0; c < N; ++c) {
     try {
-      (void)make_model(cands[c]);
+      if (c == 0) probe.emplace(make_model(cands[c]));
+      else (void)make_model(cands[c]);
     } catch (...) {
       rethrow_with_context(std::current_exception(), label(c) + ": ");
     }
   }
+  const std::vector<diag::Scorer> scorers = o.scoring.resolve(op, has_predict_proba<E, TX>(estimator_ref(*probe)));
+  probe.reset();
 
   const Halving<P>& h = o.halving;
   std::vector<SearchRound> rounds{SearchRound{}};
