@@ -1,8 +1,8 @@
 #pragma once
 /// \file Reports of cross_validate and the searches, like the diagnostics reports: print (an
 /// aligned text table), to_csv / write_csv (one row per fold or per evaluated candidate, as
-/// scikit-learn's cv_results_), to_json / write_json. Written with diagnostics' table, CSV/JSON
-/// cell and file helpers.
+/// scikit-learn's cv_results_), to_json / write_json. Written with diagnostics' table and CSV/JSON
+/// cell helpers and io::write_file.
 
 #include <algorithm>
 #include <cmath>
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "grove/core/format.hpp"
-#include "grove/diagnostics/detail/write_file.hpp"
 #include "grove/diagnostics/print.hpp"
 #include "grove/diagnostics/report.hpp"
+#include "grove/io/file.hpp"
 #include "grove/model_selection/cross_validate.hpp"
 #include "grove/model_selection/params.hpp"
 #include "grove/model_selection/search.hpp"
@@ -118,13 +118,13 @@ inline std::string to_json(const CrossValidation& cv) {
          ",\"scoring\":[" + names + "]," + detail::cv_json_body(cv) + "}";
 }
 
-/// Writes to_csv(cv) to `path` (ValueError naming the path on failure).
+/// Writes to_csv(cv) to `path` atomically (IoError naming the path on failure).
 inline void write_csv(const CrossValidation& cv, const std::string& path) {
-  diag::detail::write_text_file(path, to_csv(cv), "write_csv");
+  io::write_file(path, to_csv(cv), "write_csv");
 }
 /// Writes to_json(cv) to `path`.
 inline void write_json(const CrossValidation& cv, const std::string& path) {
-  diag::detail::write_text_file(path, to_json(cv) + "\n", "write_json");
+  io::write_file(path, to_json(cv) + "\n", "write_json");
 }
 
 /// The search as a table, best first (the last halving round first): rank, round and resource
@@ -238,12 +238,12 @@ std::string to_json(const SearchResult<P, M>& r) {
 /// Writes to_csv(result) to `path`.
 template <class P, class M>
 void write_csv(const SearchResult<P, M>& r, const std::string& path) {
-  diag::detail::write_text_file(path, to_csv(r), "write_csv");
+  io::write_file(path, to_csv(r), "write_csv");
 }
 /// Writes to_json(result) to `path`.
 template <class P, class M>
 void write_json(const SearchResult<P, M>& r, const std::string& path) {
-  diag::detail::write_text_file(path, to_json(r) + "\n", "write_json");
+  io::write_file(path, to_json(r) + "\n", "write_json");
 }
 
 }  // namespace grove::model_selection
