@@ -364,6 +364,12 @@ TEST_CASE("successive halving: the schedule of rounds, resources and survivors")
   CHECK(res.best_index == 12);
   CHECK(res.best_params.shift == 0.5);
   CHECK(res.best_params.rounds == 81);
+  std::ostringstream table;
+  print(table, res);
+  CHECK(table.str().find("search (9 candidates, 3-fold, 90 samples, successive halving on rounds in 3 rounds)\n"
+                         "rank  round  rounds  shift") == 0);
+  CHECK(table.str().find("\nbest: shift=0.5, rounds=81 (neg_mean_absolute_error 0.0000)\n") != std::string::npos);
+  CHECK(to_csv(res).find("\n4,2,81,0.5,") != std::string::npos);
 
   // Resource = rows: the smallest fold trains on 60 rows; 9 candidates -> 60 / 9 = 6 rows first.
   const auto rows = grid_search(make, grid, l.X, l.y,

@@ -165,9 +165,10 @@ void print(std::ostream& os, const SearchResult<P, M>& r, std::size_t top = 0) {
     rows.push_back(std::move(row));
   }
   diag::detail::print_table(os, rows);
-  if (!r.results.empty())
-    os << "best: " << to_string(r.best().param_text) << " (" << r.scoring[0] << " " << table_number(r.best_score)
-       << ")\n";
+  if (r.results.empty()) return;
+  os << "best: " << to_string(r.best().param_text);
+  if (halving) os << (r.best().param_text.empty() ? "" : ", ") << r.resource << "=" << r.best().resources;
+  os << " (" << r.scoring[0] << " " << table_number(r.best_score) << ")\n";
 }
 
 /// One row per evaluation (scikit-learn's cv_results_): candidate, round, resources, the
