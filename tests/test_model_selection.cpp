@@ -469,7 +469,8 @@ TEST_CASE("estimator conveniences: clone, score, get_params, param_name") {
                        ValueError);
 
   const ParamList p = get_params(m);
-  REQUIRE(p.size() == 12);
+  REQUIRE(p.size() == 13);
+  CHECK(p.back() == ParamText{"loss", "log_loss"});
   CHECK(p[0] == ParamText{"n_estimators", "12"});
   CHECK(p[1] == ParamText{"learning_rate", "0.3"});
   CHECK(to_string(ParamList{p[0], p[1]}) == "n_estimators=12, learning_rate=0.3");

@@ -6,7 +6,6 @@
 #include <grove/core/parallel.hpp>
 #include <grove/data/kfold.hpp>
 #include <grove/model_selection/search.hpp>
-#include <grove/model_selection/tree_params.hpp>
 #include <grove/tensor/tensor.hpp>
 #include <grove/trees/gradient_boosting.hpp>
 

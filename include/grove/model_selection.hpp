@@ -12,4 +12,3 @@
 #include "grove/model_selection/report.hpp"
 #include "grove/model_selection/scoring.hpp"
 #include "grove/model_selection/search.hpp"
-#include "grove/model_selection/tree_params.hpp"

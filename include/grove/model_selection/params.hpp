@@ -3,8 +3,10 @@
 /// and param_name(&P::field) names a field, for search results and AnyEstimator. A params type
 /// takes part with a field list: an ADL-visible visit_params(P& p, F&& f), or a specialization
 /// of model_selection::ParamFields<P> with a static visit(P& p, F&& f), that calls f(name,
-/// p.field) for each field in declaration order. Value types without a number-like text get
-/// one from an ADL to_string or a ValueText<V> specialization.
+/// p.field) for each field in declaration order. The tree models' params take part through the
+/// trees module's field tables (grove::detail::param_table); value types without a number-like
+/// text get one from an ADL to_string or a ValueText<V> specialization (tree enums and
+/// MaxFeatures through the trees' ParamCodec).
 
 #include <concepts>
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "grove/core/format.hpp"
+#include "grove/trees/params.hpp"
 
 namespace grove::model_selection {
 
@@ -50,6 +53,23 @@ struct ParamFields {};
 /// `static std::string text(const V&)`.
 template <class V>
 struct ValueText {};
+
+/// The tree models' params: their field table.
+template <class P>
+  requires requires(const P& p) { grove::detail::param_table(p); }
+struct ParamFields<P> {
+  template <class Q, class F>
+  static void visit(Q& p, F&& f) {
+    grove::detail::for_each_field(grove::detail::param_table(p), [&](const auto& field) { f(field.name, p.*field.member); });
+  }
+};
+
+/// Tree enums (criterion, loss) and MaxFeatures: the text the trees' set_param reads back.
+template <class V>
+  requires requires { grove::detail::EnumNames<V>::names; } || std::same_as<V, trees::MaxFeatures>
+struct ValueText<V> {
+  static std::string text(const V& v) { return grove::detail::ParamCodec<V>::text(v); }
+};
 
 }  // namespace grove::model_selection
 
