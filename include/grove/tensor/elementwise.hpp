@@ -41,7 +41,7 @@ struct DivOp {
 template <class Op, class T>
 Tensor<T> binary_kernel(const Tensor<T>& a, const Tensor<T>& b) {
   const Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), Op::name);
-  Tensor<T> out = TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = TensorAccess::uninitialized<T>(shape, Op::name);
   const std::size_t n = out.size();
   T* o = out.data();
   const T* pa = a.data();

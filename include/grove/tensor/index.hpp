@@ -111,7 +111,7 @@ Tensor<T> index_select(const Tensor<T>& x, long axis, const Tensor<I>& indices) 
   const detail::AxisSplit s = detail::split_axis(xd.shape(), a);
   Shape shape = xd.shape();
   shape[a] = idx.size();
-  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape, "index_select");
   const T* p = xd.data();
   T* o = out.data();
   const std::size_t m = idx.size();
@@ -140,7 +140,7 @@ Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<I>& index) {
   const Tensor<T> xd = detail::dense(x);
   const detail::AxisSplit s = detail::split_axis(xd.shape(), a);
   const std::size_t m = index.shape()[a];
-  Tensor<T> out = detail::TensorAccess::uninitialized<T>(index.shape());
+  Tensor<T> out = detail::TensorAccess::uninitialized<T>(index.shape(), "gather");
   const T* p = xd.data();
   T* o = out.data();
   for (std::size_t r = 0; r < s.outer; ++r)

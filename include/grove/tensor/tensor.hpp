@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/shape.hpp"
@@ -65,6 +66,16 @@ struct TensorImpl {
 template <class T>
 void record_copy(const Tensor<T>& in, Tensor<T>& out);
 
+/// Element count of a new tensor of `shape`, checked before anything is allocated: a count that
+/// overflows size_t is a ShapeError, one whose bytes exceed the allocation limit
+/// (set_allocation_limit) a ValueError; both name `op` and the shape.
+template <class T>
+std::size_t tensor_elements(const Shape& shape, const char* op) {
+  const std::size_t n = shape.checked_numel(op);
+  if (!fits_allocation(n, sizeof(T))) check_allocation(op, "shape " + to_string(shape), n, sizeof(T));
+  return n;
+}
+
 /// Internal access to a Tensor's state for ops, kernels and the autograd engine.
 struct TensorAccess {
   template <class T>
@@ -76,10 +87,12 @@ struct TensorAccess {
     return Tensor<T>(std::move(impl), 0);
   }
   /// A contiguous tensor whose elements are not initialized: the caller writes all of them.
+  /// `op` names the caller when the shape is too large (see tensor_elements).
   template <class T>
-  static Tensor<T> uninitialized(const Shape& shape) {
+  static Tensor<T> uninitialized(const Shape& shape, const char* op = "Tensor") {
     auto impl = std::make_shared<TensorImpl<T>>();
-    impl->storage = std::make_shared<Storage<T>>(shape.numel(), typename Storage<T>::Uninitialized{});
+    impl->storage =
+        std::make_shared<Storage<T>>(tensor_elements<T>(shape, op), typename Storage<T>::Uninitialized{});
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     return Tensor<T>(std::move(impl), 0);
@@ -105,26 +118,19 @@ public:
   /// An empty tensor of shape [0].
   Tensor() : Tensor(Shape{0}) {}
 
-  /// A zero-filled tensor of the given shape.
-  explicit Tensor(const Shape& shape) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
-    impl_->storage = std::make_shared<detail::Storage<T>>(shape.numel());
-    impl_->shape = shape;
-    impl_->strides = contiguous_strides(shape);
-  }
+  /// A zero-filled tensor of the given shape. Shapes whose element count overflows size_t are a
+  /// ShapeError; shapes larger than the allocation limit a ValueError (nothing is allocated).
+  explicit Tensor(const Shape& shape) : Tensor(shape, "Tensor") {}
 
   /// Zeros of the given shape.
-  static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+  static Tensor zeros(const Shape& shape) { return Tensor(shape, "Tensor::zeros"); }
   /// Ones of the given shape.
-  static Tensor ones(const Shape& shape) { return full(shape, T(1)); }
+  static Tensor ones(const Shape& shape) { return filled(shape, T(1), "Tensor::ones"); }
   /// A tensor of the given shape filled with `value`.
-  static Tensor full(const Shape& shape, T value) {
-    Tensor t(shape);
-    std::fill(t.impl_->storage->begin(), t.impl_->storage->end(), value);
-    return t;
-  }
+  static Tensor full(const Shape& shape, T value) { return filled(shape, value, "Tensor::full"); }
   /// Takes ownership of `values` laid out row-major in `shape`; sizes must agree.
   static Tensor from_vector(std::vector<T> values, const Shape& shape) {
-    if (values.size() != shape.numel())
+    if (values.size() != shape.checked_numel("from_vector"))
       detail::throw_shape_error("from_vector: " + std::to_string(values.size()) +
                                 " values do not fill shape " + to_string(shape));
     Tensor t(Shape{0});
@@ -140,20 +146,20 @@ public:
   }
   /// 0, 1, ..., n-1.
   static Tensor arange(std::size_t n) {
-    Tensor t(Shape{n});
+    Tensor t = detail::TensorAccess::uninitialized<T>(Shape{n}, "Tensor::arange");
     T* p = t.data();
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(i);
     return t;
   }
   /// Standard normal draws from `rng`.
   static Tensor randn(const Shape& shape, Rng& rng) {
-    Tensor t(shape);
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, "Tensor::randn");
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.normal());
     return t;
   }
   /// Uniform draws in [lo, hi) from `rng`.
   static Tensor uniform(const Shape& shape, double lo, double hi, Rng& rng) {
-    Tensor t(shape);
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, "Tensor::uniform");
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.uniform(lo, hi));
     return t;
   }
@@ -351,6 +357,16 @@ public:
 protected:
   friend struct detail::TensorAccess;
   Tensor(std::shared_ptr<detail::TensorImpl<T>> impl, int) noexcept : impl_(std::move(impl)) {}
+  Tensor(const Shape& shape, const char* op) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
+    impl_->storage = std::make_shared<detail::Storage<T>>(detail::tensor_elements<T>(shape, op));
+    impl_->shape = shape;
+    impl_->strides = contiguous_strides(shape);
+  }
+  static Tensor filled(const Shape& shape, T value, const char* op) {
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, op);
+    std::fill(t.impl_->storage->begin(), t.impl_->storage->end(), value);
+    return t;
+  }
 
   std::size_t linear_index(const char* op, std::initializer_list<long> idx) const {
     if (idx.size() != dim())
