@@ -3,8 +3,10 @@
 /// strided iteration, parallel chunking of large elementwise work, and the two broadcast
 /// kernels autograd needs everywhere (expand_to and sum_to). Not public API.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <utility>
 #include <string>
 #include <type_traits>
 
@@ -26,6 +28,56 @@ template <class T>
 using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+template <class T>
+using AlignedArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+template <class T>
+using AlignedConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+
+/// Elements per block of lane_exact: a multiple of every SIMD width (64 bytes of float or double).
+inline constexpr std::size_t kLaneBlock = 256;
+
+/// out[i] = f(in_0, ..., in_{K-1})[i] for i in [0, n), where f maps Eigen arrays to an Eigen
+/// expression. Eigen computes a vector function (exp, tanh, logistic, pow) differently in its
+/// SIMD body and its scalar head and tail, so an element's bits would depend on where it sits
+/// (its index, the buffer's address, the batch size). Here every element goes through the SIMD
+/// body: blocks are copied into aligned buffers padded to whole registers (padding holds 1, a
+/// value every such function takes without special cases), and only the valid results copied out.
+template <class T, std::size_t K, class F>
+void lane_exact(T* out, const std::array<const T*, K>& in, std::size_t n, F&& f) {
+  alignas(64) T src[K][kLaneBlock];
+  alignas(64) T dst[kLaneBlock];
+  constexpr std::size_t kRegister = 64 / sizeof(T);
+  for (std::size_t b = 0; b < n; b += kLaneBlock) {
+    const std::size_t len = std::min(kLaneBlock, n - b);
+    const std::size_t padded = (len + kRegister - 1) / kRegister * kRegister;
+    for (std::size_t k = 0; k < K; ++k) {
+      std::copy(in[k] + b, in[k] + b + len, src[k]);
+      std::fill(src[k] + len, src[k] + padded, T(1));
+    }
+    const auto m = static_cast<Eigen::Index>(padded);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      AlignedArrayMap<T>(dst, m) = f(AlignedConstArrayMap<T>(src[I], m)...);
+    }(std::make_index_sequence<K>{});
+    std::copy(dst, dst + len, out + b);
+  }
+}
+
+/// Sum of p[0, n) with the same bits wherever p sits: 16 lane accumulators (element i feeds lane
+/// i % 16, in index order), combined pairwise. Eigen's sum() instead starts its SIMD lanes at the
+/// first aligned address, so its association (and result) moves with the buffer's address.
+template <class T>
+T lane_sum(const T* p, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  T acc[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j) acc[j] += p[i + j];
+  for (std::size_t j = 0; i + j < n; ++j) acc[j] += p[i + j];
+  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
+    for (std::size_t j = 0; j < width; ++j) acc[j] += acc[j + width];
+  return acc[0];
+}
 
 /// Runs body(lo, hi) over [0, n), split into fixed-size chunks on the pool when n is large.
 template <class F>

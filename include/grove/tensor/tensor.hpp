@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -24,15 +25,24 @@ class Tensor;
 
 namespace detail {
 
+/// Alignment of every buffer a tensor allocates: one AVX-512 register. SIMD kernels then start
+/// each block on the same lane boundary wherever the allocator placed the data, so results do not
+/// depend on heap layout (which differs with the thread count).
+inline constexpr std::size_t kTensorAlignment = 64;
+
+struct AlignedDelete {
+  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{kTensorAlignment}); }
+};
+
 /// A flat element buffer shared by a tensor and its views. Either owns a moved-in vector
-/// (from_vector) or an uninitialized array (results of ops, which write every element: this
-/// saves the zero-fill pass std::vector would do).
+/// (from_vector) or an aligned array, uninitialized for results of ops (which write every
+/// element: this saves a zero-fill pass) or zero-filled.
 template <class T>
 class Storage {
 public:
   struct Uninitialized {};
-  Storage(std::size_t n, Uninitialized) : buf_(n ? new T[n] : nullptr), data_(buf_.get()), size_(n) {}
-  explicit Storage(std::size_t n) : vec_(n), data_(vec_.data()), size_(n) {}
+  Storage(std::size_t n, Uninitialized) : buf_(allocate(n)), data_(static_cast<T*>(buf_.get())), size_(n) {}
+  explicit Storage(std::size_t n) : Storage(n, Uninitialized{}) { std::fill(data_, data_ + n, T(0)); }
   explicit Storage(std::vector<T>&& v) : vec_(std::move(v)), data_(vec_.data()), size_(vec_.size()) {}
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -44,7 +54,10 @@ public:
   T* end() noexcept { return data_ + size_; }
 
 private:
-  std::unique_ptr<T[]> buf_;
+  static void* allocate(std::size_t n) {
+    return n ? ::operator new(n * sizeof(T), std::align_val_t{kTensorAlignment}) : nullptr;
+  }
+  std::unique_ptr<void, AlignedDelete> buf_;
   std::vector<T> vec_;
   T* data_;
   std::size_t size_;
