@@ -115,7 +115,7 @@ public:
   static BinaryReader open(const std::string& path, std::string_view expected_kind,
                            std::uint32_t max_kind_version) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) grove::detail::throw_format_error("load: cannot open '" + path + "'");
+    if (!f) detail::throw_format_error("load: cannot open '" + path + "'");
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     return BinaryReader(std::move(bytes), path, expected_kind, max_kind_version);
   }
@@ -170,7 +170,7 @@ public:
 
   /// Throws a FormatError naming the source and the current byte offset.
   [[noreturn]] void fail(const std::string& what) const {
-    grove::detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
+    detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
   }
 
 private:
