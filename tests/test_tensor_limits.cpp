@@ -9,7 +9,9 @@
 #include <Eigen/Core>
 #include <xtensor/xadapt.hpp>
 
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -171,4 +173,52 @@ TEST_CASE("element access stays inside the buffer") {
   CHECK_THROWS_WITH_AS(t(0), "operator(): 1 indices for a tensor of shape [2,3]", ValueError);
   auto e = Tensor<float>::zeros(Shape{kHuge, 0});
   CHECK_THROWS_WITH_AS(e(0, 0), "operator(): index 0 out of range for axis 1 of extent 0", ValueError);
+}
+
+TEST_CASE("degenerate inputs: zero-size extents in broadcasting, concat, reductions and products") {
+  // These walked rows with `index % extent` for an extent of 0: SIGFPE before the fix.
+  const auto empty = Tensor<float>::zeros(Shape{0, 3});
+  const auto c = concat({empty, Tensor<float>::ones(Shape{2, 3}), empty}, 0);
+  CHECK(c.shape() == Shape{2, 3});
+  CHECK(c.to_vector() == std::vector<float>(6, 1.0f));
+  const auto b = Tensor<float>::ones(Shape{2, 1, 3});
+  const auto sum = empty + b;
+  CHECK(sum.shape() == Shape{2, 0, 3});
+  CHECK(sum.size() == 0);
+  CHECK((b * Tensor<float>::zeros(Shape{0, 1})).shape() == Shape{2, 0, 3});
+  auto x = Tensor<double>::zeros(Shape{0, 4});
+  x.requires_grad(true);
+  auto w = Tensor<double>::ones(Shape{1, 4});
+  w.requires_grad(true);
+  (x * w).sum().backward();  // the broadcast gradient of w sums over 0 rows
+  CHECK(w.grad().to_vector() == std::vector<double>(4, 0.0));
+  CHECK(Tensor<float>::zeros(Shape{0}).sum().item() == 0.0f);
+  CHECK(std::isnan(Tensor<float>::zeros(Shape{0}).mean().item()));
+  CHECK(empty.sum(0).to_vector() == std::vector<float>(3, 0.0f));
+  CHECK(empty.sum(1).shape() == Shape{0});
+  CHECK_THROWS_WITH_AS(empty.max(0), "max: cannot reduce axis 0 of extent 0 in shape [0,3]", ValueError);
+  CHECK(softmax(empty, 1).shape() == Shape{0, 3});
+  CHECK(softmax(Tensor<float>::zeros(Shape{3, 0}), 1).shape() == Shape{3, 0});
+  CHECK(matmul(empty, Tensor<float>::ones(Shape{3, 2})).shape() == Shape{0, 2});
+  // A batch of 0 broadcast against a 2-D operand is 0 batches (it was 1, read from an empty buffer).
+  CHECK(matmul(Tensor<float>::zeros(Shape{0, 2, 3}), Tensor<float>::ones(Shape{3, 2})).shape() == Shape{0, 2, 2});
+  CHECK(matmul(Tensor<float>::ones(Shape{2, 3}), Tensor<float>::zeros(Shape{0, 3, 4})).shape() == Shape{0, 2, 4});
+  CHECK(empty.transpose().shape() == Shape{3, 0});
+  CHECK(empty.reshape(Shape{3, 0, 5}).size() == 0);
+  CHECK(index_select(empty, 1, Tensor<std::int64_t>::zeros(Shape{2})).shape() == Shape{0, 2});
+  CHECK_THROWS_WITH_AS(index_select(empty, 0, Tensor<std::int64_t>::zeros(Shape{1})),
+                       "index_select: index 0 out of range for axis 0 of extent 0", ValueError);
+  CHECK_THROWS_WITH_AS(normalize_axis(std::numeric_limits<long>::min(), 2, "sum"),
+                       "sum: axis -9223372036854775808 out of range for a 2-d tensor (allowed [-2, 1])", ValueError);
+}
+
+TEST_CASE("Tensor::uniform: bounds must be finite and ordered") {
+  Rng rng(3);
+  CHECK_THROWS_WITH_AS(Tensor<float>::uniform({2}, 0.0, std::nan(""), rng), "Tensor::uniform: hi must be finite, got nan",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(Tensor<float>::uniform({2}, -std::numeric_limits<double>::infinity(), 1.0, rng),
+                       "Tensor::uniform: lo must be finite, got -inf", ValueError);
+  CHECK_THROWS_WITH_AS(Tensor<float>::uniform({2}, 1.0, 0.5, rng), "Tensor::uniform: hi must be in [1, inf), got 0.5",
+                       ValueError);
+  CHECK(Tensor<float>::uniform({3}, 2.0, 2.0, rng).to_vector() == std::vector<float>(3, 2.0f));
 }

@@ -9,6 +9,7 @@
 
 #include "grove/autograd/engine.hpp"
 #include "grove/autograd/node.hpp"
+#include "grove/core/check.hpp"
 #include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/tensor/tensor.hpp"
@@ -35,6 +36,9 @@ struct GradcheckResult {
 /// w^T J that backward computes. Inputs are copied: f sees leaves with requires_grad(true).
 template <class F>
 GradcheckResult gradcheck(F&& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions options = {}) {
+  detail::check_range("gradcheck", "eps", options.eps, {.lo = 0, .lo_open = true});
+  detail::check_range("gradcheck", "atol", options.atol, {.lo = 0});
+  detail::check_range("gradcheck", "rtol", options.rtol, {.lo = 0});
   std::vector<Tensor<double>> xs;
   xs.reserve(inputs.size());
   for (const Tensor<double>& x : inputs) {

@@ -114,8 +114,10 @@ inline void for_each_row(const Shape& shape, const std::array<const Shape*, K>& 
   const std::size_t nd = shape.size();
   std::array<std::size_t, K> inner{};
   std::array<std::size_t, K> off{};
+  // No rows (a 0 extent somewhere): the index arithmetic below would divide by that 0.
+  if (row_begin >= row_end) return;
   if (nd == 0) {
-    if (row_begin < row_end) row(off, std::size_t{1}, inner);
+    row(off, std::size_t{1}, inner);
     return;
   }
   const std::size_t n = shape[nd - 1];

@@ -95,7 +95,8 @@ inline Shape matmul_shape(const Shape& a, const Shape& b) {
   if (k != kb) throw_matmul_shapes(a, b, "");
   const std::size_t ba = a.size() == 3 ? a[0] : 1, bb = b.size() == 3 ? b[0] : 1;
   if (ba != bb && ba != 1 && bb != 1) throw_matmul_shapes(a, b, " (batch sizes differ)");
-  const Shape out = a.size() == 2 && b.size() == 2 ? Shape{n, m} : Shape{std::max(ba, bb), n, m};
+  // Batch extents broadcast like NumPy: 1 stretches to the other, so [0,n,k] x [k,m] has 0 batches.
+  const Shape out = a.size() == 2 && b.size() == 2 ? Shape{n, m} : Shape{ba == 1 ? bb : ba, n, m};
   // With k = 0 both operands can be empty while the product is huge: [2^32+1,0] x [0,2^32+1].
   if (out.numel_overflows())
     throw_matmul_shapes(a, b, " gives " + to_string(out) + ", which has more elements than fit in size_t");

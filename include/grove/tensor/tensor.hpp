@@ -170,8 +170,11 @@ public:
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.normal());
     return t;
   }
-  /// Uniform draws in [lo, hi) from `rng`.
+  /// Uniform draws in [lo, hi) from `rng`; lo and hi finite with lo <= hi (else a ValueError).
   static Tensor uniform(const Shape& shape, double lo, double hi, Rng& rng) {
+    detail::check_finite("Tensor::uniform", "lo", lo);
+    detail::check_finite("Tensor::uniform", "hi", hi);
+    detail::check_range("Tensor::uniform", "hi", hi, {.lo = lo});
     Tensor t = detail::TensorAccess::uninitialized<T>(shape, "Tensor::uniform");
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.uniform(lo, hi));
     return t;
