@@ -182,3 +182,29 @@ TEST_CASE("batch vs single row: row-wise ops agree bitwise; products within the 
   }
   CHECK(bounded);
 }
+
+TEST_CASE("batch vs single row: nn::linear (the MLP's layer) stays within the dot-product rounding bound") {
+  Rng rng(9);
+  const std::size_t n = 45, d = 37, k = 11;
+  const auto X = Tensor<float>::randn({n, d}, rng);
+  const auto W = Tensor<float>::randn({k, d}, rng);
+  const auto b = Tensor<float>::randn({k}, rng);
+  NoGradGuard no_grad;
+  const auto Y = nn::linear(X, W, &b).to_vector();
+  const auto xv = X.to_vector(), wv = W.to_vector(), bv = b.to_vector();
+  const double u = std::numeric_limits<float>::epsilon() / 2;
+  bool bounded = true;
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto y1 = nn::linear(X.slice(0, i, i + 1), W, &b).to_vector();
+    for (std::size_t j = 0; j < k; ++j) {
+      double mag = std::abs(double(bv[j]));
+      for (std::size_t t = 0; t < d; ++t) mag += std::abs(double(xv[i * d + t]) * double(wv[j * d + t]));
+      const double diff = std::abs(double(Y[i * k + j]) - double(y1[j]));
+      bounded = bounded && diff <= 2.0 * double(d + 1) * u * mag;
+      differing += diff != 0.0;
+    }
+  }
+  CHECK(bounded);
+  MESSAGE("batch and single-row outputs differ in " << differing << " of " << n * k << " entries");
+}
