@@ -222,3 +222,20 @@ TEST_CASE("Tensor::uniform: bounds must be finite and ordered") {
                        ValueError);
   CHECK(Tensor<float>::uniform({3}, 2.0, 2.0, rng).to_vector() == std::vector<float>(3, 2.0f));
 }
+
+TEST_CASE("to<integer>: NaN, infinities and out-of-range values are a ValueError, not undefined behaviour") {
+  const auto x = Tensor<double>::from_vector({1.9, -2.5, 1e300}, Shape{3});
+  CHECK_THROWS_WITH_AS(x.to<std::int32_t>(),
+                       "to: element 2 = 1e+300 does not fit the target type (range [-2147483648, 2147483647])",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(Tensor<float>::from_vector({std::nanf("")}, Shape{1}).to<std::int64_t>(),
+                       doctest::Contains("to: element 0 = nan does not fit the target type"), ValueError);
+  CHECK_THROWS_AS(Tensor<double>::from_vector({-1.0}, Shape{1}).to<std::uint8_t>(), ValueError);
+  CHECK_THROWS_AS(Tensor<double>::from_vector({2147483648.0}, Shape{1}).to<std::int32_t>(), ValueError);
+  CHECK(Tensor<double>::from_vector({1.9, -2.5, 2147483647.5}, Shape{3}).to<std::int32_t>().to_vector() ==
+        std::vector<std::int32_t>{1, -2, 2147483647});
+  CHECK(Tensor<double>::from_vector({-0.5, 255.9}, Shape{2}).to<std::uint8_t>().to_vector() ==
+        std::vector<std::uint8_t>{0, 255});
+  CHECK(Tensor<double>::from_vector({-9223372036854775808.0}, Shape{1}).to<std::int64_t>().item() ==
+        std::numeric_limits<std::int64_t>::min());
+}

@@ -3,8 +3,10 @@
 /// shape and strides, factories and element access.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/shape.hpp"
 #include "grove/autograd/node.hpp"
@@ -111,6 +114,12 @@ struct TensorAccess {
     return Tensor<T>(std::move(impl), 0);
   }
 };
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_unrepresentable(std::size_t i, double value, double lo,
+                                                                          double hi) {
+  throw_value_error("to: element " + std::to_string(i) + " = " + format_number(value) +
+                    " does not fit the target type (range [" + format_number(lo) + ", " + format_number(hi) + "])");
+}
 
 [[noreturn, gnu::cold]] inline void throw_index_error(const char* op, std::size_t axis, long index,
                                                       std::size_t extent) {
@@ -270,9 +279,19 @@ public:
   }
 
   /// Element-type conversion (always copies; the result is not part of any autograd graph).
+  /// Floating values converted to an integer type are truncated and must fit it: NaN, inf or an
+  /// out-of-range value is a ValueError (the cast itself would be undefined behaviour).
   template <class U>
   Tensor<U> to() const {
     std::vector<T> v = to_vector();
+    if constexpr (std::is_floating_point_v<T> && std::is_integral_v<U> && !std::is_same_v<U, bool>) {
+      const double lo = static_cast<double>(std::numeric_limits<U>::min());
+      const double hi = std::ldexp(1.0, std::numeric_limits<U>::digits);  // max + 1, exact
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const double t = std::trunc(static_cast<double>(v[i]));
+        if (!(t >= lo && t < hi)) detail::throw_unrepresentable(i, static_cast<double>(v[i]), lo, hi - 1);
+      }
+    }
     std::vector<U> out(v.begin(), v.end());
     return Tensor<U>::from_vector(std::move(out), shape());
   }
