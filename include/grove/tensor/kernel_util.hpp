@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <string>
 #include <type_traits>
@@ -41,14 +42,24 @@ inline constexpr std::size_t kLaneBlock = 256;
 /// expression. Eigen computes a vector function (exp, tanh, logistic, pow) differently in its
 /// SIMD body and its scalar head and tail, so an element's bits would depend on where it sits
 /// (its index, the buffer's address, the batch size). Here every element goes through the SIMD
-/// body: blocks are copied into aligned buffers padded to whole registers (padding holds 1, a
-/// value every such function takes without special cases), and only the valid results copied out.
+/// body: when `out` is 64-byte aligned (every tensor buffer is), the whole registers are
+/// evaluated in place (an aligned destination of whole registers has no head or tail); the rest
+/// is copied into aligned buffers padded to whole registers (padding holds 1, a value every such
+/// function takes without special cases), and only the valid results are copied out.
 template <class T, std::size_t K, class F>
 void lane_exact(T* out, const std::array<const T*, K>& in, std::size_t n, F&& f) {
+  constexpr std::size_t kRegister = 64 / sizeof(T);
+  std::size_t start = 0;
+  if (reinterpret_cast<std::uintptr_t>(out) % 64 == 0 && n >= kRegister) {
+    start = n / kRegister * kRegister;
+    const auto m = static_cast<Eigen::Index>(start);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      AlignedArrayMap<T>(out, m) = f(ConstArrayMap<T>(in[I], m)...);
+    }(std::make_index_sequence<K>{});
+  }
   alignas(64) T src[K][kLaneBlock];
   alignas(64) T dst[kLaneBlock];
-  constexpr std::size_t kRegister = 64 / sizeof(T);
-  for (std::size_t b = 0; b < n; b += kLaneBlock) {
+  for (std::size_t b = start; b < n; b += kLaneBlock) {
     const std::size_t len = std::min(kLaneBlock, n - b);
     const std::size_t padded = (len + kRegister - 1) / kRegister * kRegister;
     for (std::size_t k = 0; k < K; ++k) {
