@@ -34,16 +34,16 @@ double accuracy(const Tensor<A>& y_true, const Tensor<B>& y_pred) {
 namespace grove::detail {
 
 /// Per-class counts behind precision, recall and F1.
-struct ClassCounts {
+struct LabelCounts {
   std::vector<std::size_t> tp, predicted, actual;
   std::size_t n = 0;
 };
 
 template <class A, class B>
-ClassCounts class_counts(const Tensor<A>& y_true, const Tensor<B>& y_pred, std::size_t n_classes,
+LabelCounts class_counts(const Tensor<A>& y_true, const Tensor<B>& y_pred, std::size_t n_classes,
                          const char* op) {
   const LabelPair lp = label_pair(y_true, y_pred, n_classes, op);
-  ClassCounts c;
+  LabelCounts c;
   c.tp.assign(lp.n_classes, 0);
   c.predicted.assign(lp.n_classes, 0);
   c.actual.assign(lp.n_classes, 0);
@@ -64,7 +64,7 @@ inline double ratio(std::size_t num, std::size_t den) {
   return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0;
 }
 
-inline double class_metric(const ClassCounts& c, std::size_t k, ClassMetric s) {
+inline double class_metric(const LabelCounts& c, std::size_t k, ClassMetric s) {
   switch (s) {
     case ClassMetric::Precision: return ratio(c.tp[k], c.predicted[k]);
     case ClassMetric::Recall: return ratio(c.tp[k], c.actual[k]);
@@ -81,7 +81,7 @@ inline double class_metric(const ClassCounts& c, std::size_t k, ClassMetric s) {
 template <class A, class B>
 std::vector<double> per_class(const Tensor<A>& y_true, const Tensor<B>& y_pred, std::size_t n_classes, ClassMetric s,
                               const char* op) {
-  const ClassCounts c = class_counts(y_true, y_pred, n_classes, op);
+  const LabelCounts c = class_counts(y_true, y_pred, n_classes, op);
   std::vector<double> out(c.tp.size());
   for (std::size_t k = 0; k < out.size(); ++k) out[k] = class_metric(c, k, s);
   return out;
@@ -89,7 +89,7 @@ std::vector<double> per_class(const Tensor<A>& y_true, const Tensor<B>& y_pred, 
 
 template <class A, class B>
 double averaged(const Tensor<A>& y_true, const Tensor<B>& y_pred, metrics::Average average, ClassMetric s, const char* op) {
-  const ClassCounts c = class_counts(y_true, y_pred, 0, op);
+  const LabelCounts c = class_counts(y_true, y_pred, 0, op);
   const std::size_t k = c.tp.size();
   switch (average) {
     case metrics::Average::Binary:
