@@ -44,8 +44,8 @@ Tensor<float> fixture_inputs() {
   return Tensor<float>::from_vector(x, Shape{rows, x.size() / rows});
 }
 
-std::vector<double> expected(const std::string& name) {
-  std::ifstream f(data_path("v1_expected.csv"));
+std::vector<double> expected(const std::string& name, const std::string& table = "v1_expected.csv") {
+  std::ifstream f(data_path(table));
   std::string line, got;
   while (std::getline(f, line)) {
     std::vector<double> v = parse_values(line, got);
@@ -61,19 +61,20 @@ std::vector<double> as_doubles(const Tensor<T>& t) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// A v1 file loads, predicts exactly what the model predicted when it was written, and saved
+// An old file loads, predicts exactly what the model predicted when it was written, and saved
 // again (in the current version) loads and predicts the same.
 template <class M>
-void check_fixture(const std::string& file, const std::string& name, bool classifier) {
+void check_fixture(const std::string& file, const std::string& name, bool classifier,
+                   const std::string& table = "v1_expected.csv") {
   CAPTURE(file);
   const Tensor<float> X = fixture_inputs();
   const M m = M::load(data_path(file));
-  CHECK(as_doubles(m.predict(X)) == expected(name));
+  CHECK(as_doubles(m.predict(X)) == expected(name, table));
   if constexpr (requires { m.predict_proba(X); })
-    if (classifier) CHECK(as_doubles(m.predict_proba(X)) == expected(name + "_proba"));
+    if (classifier) CHECK(as_doubles(m.predict_proba(X)) == expected(name + "_proba", table));
   m.save(tmp(file));
   const M again = M::load(tmp(file));
-  CHECK(as_doubles(again.predict(X)) == expected(name));
+  CHECK(as_doubles(again.predict(X)) == expected(name, table));
   CHECK(again.params().n_estimators == m.params().n_estimators);
 }
 
@@ -95,6 +96,33 @@ TEST_CASE("model files of kind version 1 still load and predict as when they wer
   CHECK(dtc.params().criterion == Criterion::Entropy);
   CHECK(DecisionTreeRegressor::load(data_path("v1_dtr.bin")).params().criterion == Criterion::SquaredError);
   CHECK(RandomForestClassifier::load(data_path("v1_rfc.bin")).params().oob_score);
+}
+
+TEST_CASE("model files of kind version 2 (before node covers) still load and predict as when they were written") {
+  const std::string table = "v2_expected.csv";
+  check_fixture<GradientBoostingClassifier>("v2_gbc.bin", "gbc", true, table);
+  check_fixture<GradientBoostingClassifier>("v2_gbc_binary.bin", "gbc_binary", true, table);
+  check_fixture<GradientBoostingRegressor>("v2_gbr.bin", "gbr", false, table);
+  check_fixture<RandomForestClassifier>("v2_rfc.bin", "rfc", true, table);
+  check_fixture<RandomForestRegressor>("v2_rfr.bin", "rfr", false, table);
+  check_fixture<DecisionTreeClassifier>("v2_dtc.bin", "dtc", true, table);
+  check_fixture<DecisionTreeRegressor>("v2_dtr.bin", "dtr", false, table);
+  // Without covers, they cannot be explained; split counts still work.
+  const auto gbr = GradientBoostingRegressor::load(data_path("v2_gbr.bin"));
+  CHECK(gbr.params().loss == Loss::AbsoluteError);
+  CHECK(gbr.trees()[0].cover.empty());
+  CHECK_THROWS_WITH_AS(gbr.predict_contributions(fixture_inputs()),
+                       "GradientBoostingRegressor.predict_contributions: the model has no node covers (it was loaded "
+                       "from a file written before grove stored them, kind version < 3); fit it again to explain its "
+                       "predictions",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(gbr.feature_importances({.type = Importance::Cover}),
+                       "GradientBoostingRegressor.feature_importances: cover importance needs node covers, which "
+                       "files written before kind version 3 lack; fit the model again",
+                       ValueError);
+  double splits = 0.0;
+  for (double c : gbr.feature_importances({.type = Importance::Split})) splits += c;
+  CHECK(splits > 0.0);
 }
 
 TEST_CASE("params: one table validates every field with its range") {

@@ -21,6 +21,7 @@
 #include "grove/trees/losses.hpp"
 #include "grove/trees/packed_trees.hpp"
 #include "grove/trees/serialization.hpp"
+#include "grove/trees/shap.hpp"
 #include "grove/trees/tree.hpp"
 
 namespace grove::detail {
@@ -102,6 +103,9 @@ public:
   }
   double value(const double* m) const noexcept { return m[0]; }
 
+  /// Tree t adds to margin t % K; the bias starts at the base scores.
+  ContributionLayout contribution_layout() const { return {K, K, 1.0, base}; }
+
   /// Rounds kept in the model.
   std::size_t rounds() const noexcept { return trees.size() / K; }
   /// Total split gain per feature, normalized to sum to 1.
@@ -113,7 +117,7 @@ public:
   }
   void read(io::BinaryReader& r, bool classifier) {
     n_classes = static_cast<std::size_t>(r.read<std::uint64_t>());
-    read_state(r, classifier, 2);
+    read_state(r, classifier, r.kind_version());
   }
 
   /// Kind version 1: classifiers stored their class count after the params.

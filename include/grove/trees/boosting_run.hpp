@@ -173,9 +173,10 @@ private:
   }
 
   // Shrinks each leaf by the learning rate (absolute error: refit to the leaf's median residual
-  // first) and moves the training margins of the rows in it.
+  // first), moves the training margins of the rows in it and sums their hessians (the covers).
   void shrink_leaves(trees::Tree& tree, std::size_t round, std::size_t k) {
     const std::size_t K = b_.K;
+    std::vector<double> leaf_cover(leaves_.size(), 0.0);
     parallel_for_chunks(leaves_.size(), [&](std::size_t li) {
       const TreeGrower::Leaf& lf = leaves_[li];
       const auto node = static_cast<std::size_t>(lf.node);
@@ -193,8 +194,17 @@ private:
         throw_error(name_ + ".fit: round " + std::to_string(round) + " produced a non-finite leaf value (" +
                     format_number(value) + "); lower learning_rate or raise l2");
       tree.set_leaf_values(node, &v);
-      for (std::size_t i = lf.begin; i < lf.end; ++i) margin_[rows_[i] * K + k] += static_cast<double>(v);
+      double cover = 0.0;
+      for (std::size_t i = lf.begin; i < lf.end; ++i) {
+        margin_[rows_[i] * K + k] += static_cast<double>(v);
+        cover += static_cast<double>(stats_[k][2 * rows_[i] + 1]);
+      }
+      leaf_cover[li] = cover;
     });
+    if (reducer()) reducer()->sum(leaf_cover.data(), leaf_cover.size());
+    std::vector<double> weight(tree.nodes.size(), 0.0);
+    for (std::size_t li = 0; li < leaves_.size(); ++li) weight[static_cast<std::size_t>(leaves_[li].node)] = leaf_cover[li];
+    tree.set_covers(std::move(weight));
   }
 
   // Adds the round's trees to the validation margins, records val_loss and asks the stopper;
