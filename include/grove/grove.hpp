@@ -10,5 +10,6 @@
 #include "grove/metrics.hpp"
 #include "grove/nn.hpp"
 #include "grove/optim.hpp"
+#include "grove/serving.hpp"
 #include "grove/tensor.hpp"
 #include "grove/trees.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-/// \file grove io: the versioned binary container and the SVG writer.
+/// \file grove io: the versioned binary container, its header reader and the SVG writer.
 
 #include "grove/io/binary.hpp"
+#include "grove/io/model_file.hpp"
 #include "grove/io/svg.hpp"
