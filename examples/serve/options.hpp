@@ -1,12 +1,10 @@
 #pragma once
 // Command-line options of grove-serve and its --help text.
 
-#include <cerrno>
 #include <cstddef>
-#include <cstdlib>
-#include <stdexcept>
 #include <string>
 
+#include "cli.hpp"
 #include "server.hpp"
 
 namespace serve {
@@ -17,11 +15,6 @@ struct ServeOptions {
   double watch_seconds = 0;     ///< poll the model file every this many seconds and reload on change (0: off)
   double stats_seconds = 60;    ///< log a latency summary this often (0: only at exit)
   bool help = false;
-};
-
-/// Thrown for a bad command line (exit code 2).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 inline const char* serve_help_text() {
@@ -69,24 +62,6 @@ Example
   grove-serve --model out/model.grove --port 8080 &
   curl -s localhost:8080/v1/models/model:predict -d '{"instances": [{"x0": 1.5, "x1": "a"}]}'
 )";
-}
-
-inline std::size_t parse_count(const std::string& flag, const std::string& v, std::size_t lo, std::size_t hi) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || v[0] == '-' || *end != '\0' || errno == ERANGE || n < lo || n > hi)
-    throw UsageError(flag + " expects an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                     v + "'");
-  return static_cast<std::size_t>(n);
-}
-
-inline double parse_seconds(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  const double s = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !(s >= 0) || s > 86400)
-    throw UsageError(flag + " expects seconds in [0, 86400], got '" + v + "'");
-  return s;
 }
 
 inline ServeOptions parse_serve_options(int argc, char** argv) {
