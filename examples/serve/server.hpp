@@ -173,6 +173,9 @@ private:
   void routes() {
     svr_.new_task_queue = [n = opt_.threads] { return new httplib::ThreadPool(n); };
     svr_.set_payload_max_length(opt_.max_body_bytes);
+    // Small answers on kept-alive connections: without TCP_NODELAY, Nagle's algorithm and the
+    // client's delayed ACK hold each response back for tens of milliseconds.
+    svr_.set_tcp_nodelay(true);
     svr_.set_keep_alive_max_count(100000);
     svr_.set_keep_alive_timeout(5);
     svr_.set_read_timeout(10);
