@@ -290,6 +290,13 @@ TEST_CASE("every bad request is a 4xx naming the problem, with one log line, and
     CHECK(log[0] == "400 POST /v1/models/model:predict from 127.0.0.1: " + c.error);
   }
 
+  // A client's text goes into the answer as it is, and into the log with control characters escaped.
+  const auto [fs_, forged] = s.predict(R"({"instances": [{"a\nb": 1}]})");
+  CHECK(fs_ == 400);
+  CHECK(forged["error"] == "instances[0]: unknown feature 'a\nb' (the model's features: 'length', 'width', 'colour')");
+  CHECK(s.log.take() == std::vector<std::string>{"400 POST /v1/models/model:predict from 127.0.0.1: instances[0]: unknown "
+                                                 "feature 'a\\x0ab' (the model's features: 'length', 'width', 'colour')"});
+
   // Body too large: 413 before the body is parsed.
   const std::string big = R"({"instances": [)" + std::string(5000, ' ') + "[1, 2, \"red\"]]}";
   const auto [bs, bo] = s.predict(big);
@@ -326,8 +333,8 @@ TEST_CASE("every bad request is a 4xx naming the problem, with one log line, and
   CHECK(ok == 200);
   CHECK(out["predictions"].size() == 1);
   const serve::LatencySummary st = s.server->take_stats();
-  CHECK(st.requests == cases.size() + 1 + 3 + 2 + 1);
-  CHECK(st.errors == cases.size() + 1 + 3 + 2);
+  CHECK(st.requests == cases.size() + 2 + 3 + 2 + 1);
+  CHECK(st.errors == cases.size() + 2 + 3 + 2);
   CHECK(st.p50_us > 0);
   CHECK(st.p50_us <= st.p99_us);
   CHECK(st.p99_us <= st.max_us);

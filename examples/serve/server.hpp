@@ -20,6 +20,7 @@
 #include <mutex>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -66,6 +67,24 @@ inline std::string iso_time(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+/// `s` with control characters escaped (\x0a), so a client cannot forge log lines.
+inline std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 class ModelServer {
@@ -132,7 +151,7 @@ public:
       r.message = std::string("reload failed, still serving version ") + std::to_string(cur->version) + ": " + e.what();
       slot_.record(false, e.what());
     }
-    log_(r.message);
+    log_(printable(r.message));
     return r;
   }
 
@@ -157,7 +176,7 @@ private:
   void fail(const httplib::Request& req, httplib::Response& res, int status, const std::string& message) {
     res.status = status;
     res.set_content(error_body(message), "application/json");
-    log_(std::to_string(status) + " " + req.method + " " + req.path + " from " + req.remote_addr + ": " + message);
+    log_(printable(std::to_string(status) + " " + req.method + " " + req.path + " from " + req.remote_addr + ": " + message));
   }
 
   /// The model called `name`, or a 404.
