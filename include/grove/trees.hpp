@@ -1,16 +1,27 @@
 #pragma once
-/// \file Tree models: decision trees, random forests and histogram gradient boosting.
+/// \file Tree models: decision trees, random forests and histogram gradient boosting, and the
+/// pieces they are built from (binning, criteria, histograms, split finding, growth).
 
 #include "grove/trees/binning.hpp"
+#include "grove/trees/booster.hpp"
+#include "grove/trees/boosting_params.hpp"
+#include "grove/trees/criterion.hpp"
 #include "grove/trees/decision_tree.hpp"
-#include "grove/trees/forest_core.hpp"
-#include "grove/trees/forest_model.hpp"
+#include "grove/trees/fields.hpp"
+#include "grove/trees/forest_engine.hpp"
+#include "grove/trees/forest_params.hpp"
 #include "grove/trees/gradient_boosting.hpp"
 #include "grove/trees/grower.hpp"
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/losses.hpp"
+#include "grove/trees/model.hpp"
+#include "grove/trees/model_file.hpp"
 #include "grove/trees/packed_trees.hpp"
+#include "grove/trees/params.hpp"
+#include "grove/trees/partition.hpp"
 #include "grove/trees/random_forest.hpp"
 #include "grove/trees/serialization.hpp"
+#include "grove/trees/split_finder.hpp"
+#include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"

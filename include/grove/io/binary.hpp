@@ -8,7 +8,6 @@
 
 #include <bit>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/io/file.hpp"
 
 namespace grove::io {
 
@@ -89,25 +89,11 @@ public:
     return out;
   }
 
-  /// Writes the container to `path` through a temporary file and a rename, so a failed
-  /// write never leaves a half-written model where a good one was.
+  /// Writes the container to `path` atomically (io::write_file: a temporary file, then a
+  /// rename), so a failed write never leaves a half-written model where a good one was.
+  /// Failure: IoError "save: cannot write '<path>': <reason>".
   void save(const std::string& path, std::string_view kind, std::uint32_t kind_version) const {
-    const std::vector<unsigned char> bytes = finish(kind, kind_version);
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      if (!f) grove::detail::throw_error("save: cannot open '" + tmp + "' for writing");
-      f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-      f.flush();
-      if (!f) {
-        std::remove(tmp.c_str());
-        grove::detail::throw_error("save: writing '" + tmp + "' failed");
-      }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      grove::detail::throw_error("save: cannot move '" + tmp + "' to '" + path + "'");
-    }
+    write_file(path, finish(kind, kind_version), "save");
   }
 
 private:

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "grove/core/parallel.hpp"
+#include "grove/trees/fields.hpp"
 
 namespace grove::trees {
 
@@ -18,19 +20,19 @@ enum class Loss : std::uint32_t {
   AbsoluteError = 1,  ///< regression; leaves refit to the median residual; history records mae
   Logistic = 2,       ///< binary classification; history records logloss
   Softmax = 3,        ///< multiclass classification (one tree per class per round); multiclass logloss
+  LogLoss = 4,        ///< classifier parameter: Logistic for two classes, Softmax above
 };
 
-namespace detail {
+}  // namespace grove::trees
 
-inline const char* loss_name(Loss l) {
-  switch (l) {
-    case Loss::SquaredError: return "squared_error";
-    case Loss::AbsoluteError: return "absolute_error";
-    case Loss::Logistic: return "logistic";
-    case Loss::Softmax: return "softmax";
-  }
-  return "?";
-}
+namespace grove::detail {
+
+using trees::Loss;
+
+template <>
+struct EnumNames<Loss> {
+  static constexpr std::string_view names[] = {"squared_error", "absolute_error", "logistic", "softmax", "log_loss"};
+};
 
 inline constexpr std::size_t kLossBlock = 16384;
 
@@ -53,6 +55,7 @@ inline double row_loss(Loss loss, std::size_t K, const double* m, float y) {
       for (std::size_t k = 0; k < K; ++k) s += std::exp(m[k] - mx);
       return mx + std::log(s) - m[static_cast<std::size_t>(y)];
     }
+    case Loss::LogLoss: break;  // a parameter value, resolved to Logistic or Softmax before training
   }
   return 0.0;
 }
@@ -129,6 +132,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           }
           break;
         }
+        case Loss::LogLoss: break;
       }
     }
     part[b] = s;
@@ -167,9 +171,9 @@ inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y,
       for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(c[k] / static_cast<double>(n), 1e-6));
       break;
     }
+    case Loss::LogLoss: break;
   }
   return base;
 }
 
-}  // namespace detail
-}  // namespace grove::trees
+}  // namespace grove::detail
