@@ -341,7 +341,7 @@ TEST_CASE("--unseen error turns an unseen category into a 400") {
   const fs::path model = dir() / "unseen.grove";
   serve_test::write_flower_network(model);
   serve::ServerOptions o = options_for(model);
-  o.unseen_category = grove::serving::UnseenCategory::Error;
+  o.unseen_category = grove::data::UnseenCategory::Error;
   Running s(o);
   const auto [status, out] = s.predict(R"({"instances": [[1, 2, "red"], [1, 2, "purple"]]})");
   CHECK(status == 400);

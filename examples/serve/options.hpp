@@ -90,8 +90,8 @@ inline ServeOptions parse_serve_options(int argc, char** argv) {
       o.server.max_body_bytes = parse_count(a, value(), 64, std::size_t{1} << 32);
     } else if (a == "--unseen") {
       const std::string v = value();
-      if (v == "missing") o.server.unseen_category = grove::serving::UnseenCategory::Missing;
-      else if (v == "error") o.server.unseen_category = grove::serving::UnseenCategory::Error;
+      if (v == "missing") o.server.unseen_category = grove::data::UnseenCategory::Missing;
+      else if (v == "error") o.server.unseen_category = grove::data::UnseenCategory::Error;
       else throw UsageError("--unseen expects missing or error, got '" + v + "'");
     } else if (a == "--allow-schema-change") {
       o.server.allow_schema_change = true;

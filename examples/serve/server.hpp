@@ -47,7 +47,7 @@ struct ServerOptions {
   std::size_t threads = 32;    ///< HTTP worker threads: connections served at once
   std::string name = "model";  ///< the <name> in /v1/models/<name>
   std::size_t max_body_bytes = std::size_t{16} << 20;
-  grove::serving::UnseenCategory unseen_category = grove::serving::UnseenCategory::Missing;
+  grove::data::UnseenCategory unseen_category = grove::data::UnseenCategory::Missing;
   bool allow_schema_change = false;  ///< reload a model whose features differ from the serving one
   std::vector<grove::serving::ModelKind> extra_kinds;  ///< model kinds beyond grove's own
 };

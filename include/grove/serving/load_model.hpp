@@ -30,12 +30,12 @@ struct ModelKind {
 /// The kinds grove's own models write.
 inline std::vector<ModelKind> builtin_model_kinds() {
   return {
-      {trees::GradientBoostingClassifier::kKind, &TreeClassifier<trees::GradientBoostingClassifier>::load},
-      {trees::GradientBoostingRegressor::kKind, &TreeRegressor<trees::GradientBoostingRegressor>::load},
-      {trees::RandomForestClassifier::kKind, &TreeClassifier<trees::RandomForestClassifier>::load},
-      {trees::RandomForestRegressor::kKind, &TreeRegressor<trees::RandomForestRegressor>::load},
-      {trees::DecisionTreeClassifier::kKind, &TreeClassifier<trees::DecisionTreeClassifier>::load},
-      {trees::DecisionTreeRegressor::kKind, &TreeRegressor<trees::DecisionTreeRegressor>::load},
+      {detail::tree_kind<trees::GradientBoostingClassifier>(), &TreeClassifier<trees::GradientBoostingClassifier>::load},
+      {detail::tree_kind<trees::GradientBoostingRegressor>(), &TreeRegressor<trees::GradientBoostingRegressor>::load},
+      {detail::tree_kind<trees::RandomForestClassifier>(), &TreeClassifier<trees::RandomForestClassifier>::load},
+      {detail::tree_kind<trees::RandomForestRegressor>(), &TreeRegressor<trees::RandomForestRegressor>::load},
+      {detail::tree_kind<trees::DecisionTreeClassifier>(), &TreeClassifier<trees::DecisionTreeClassifier>::load},
+      {detail::tree_kind<trees::DecisionTreeRegressor>(), &TreeRegressor<trees::DecisionTreeRegressor>::load},
       {kNetworkKind, [](const std::string& path) -> std::shared_ptr<const Model> { return Network::load(path); }},
   };
 }

@@ -20,6 +20,7 @@
 
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
+#include "grove/data/csv_options.hpp"
 #include "grove/data/schema.hpp"
 
 namespace grove {
@@ -41,15 +42,10 @@ inline std::string shorten_value(std::string_view s) {
 
 namespace serving {
 
-/// What a category the training data did not have becomes.
-enum class UnseenCategory : std::uint8_t {
-  Missing = 0,  ///< NaN, as load_csv with a schema does by default (trees follow the missing direction)
-  Error = 1,    ///< a ValueError naming the feature and the value
-};
-
 /// Options of RowEncoder.
 struct RowEncoderOptions {
-  UnseenCategory unseen_category = UnseenCategory::Missing;
+  /// Missing (NaN, as load_csv with a schema) or Error (a ValueError naming feature and value).
+  data::UnseenCategory unseen_category = data::UnseenCategory::Missing;
   /// Texts that mean "missing" (compared after trimming spaces), as load_csv's na_values.
   std::vector<std::string> na_values = {"", "NA", "N/A", "NaN", "nan", "NULL", "null"};
 };
@@ -119,7 +115,7 @@ private:
   float category(std::size_t j, std::string_view s) const {
     const auto it = codes_[j].find(s);
     if (it != codes_[j].end()) return static_cast<float>(it->second);
-    if (options_.unseen_category == UnseenCategory::Missing) return missing();
+    if (options_.unseen_category == data::UnseenCategory::Missing) return missing();
     throw_unseen(j, s);
   }
 

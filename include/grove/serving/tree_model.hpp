@@ -30,6 +30,12 @@ data::Schema stored_schema(const M& m) {
     return {};
 }
 
+/// The kind a tree model's files carry: "grove.trees." + its name.
+template <class M>
+std::string tree_kind() {
+  return "grove.trees." + std::string(M::kName);
+}
+
 /// Rows X (n x d) copied into a tensor for a model's batch predict.
 inline Tensor<float> rows_tensor(const float* X, std::size_t n, std::size_t d) {
   return Tensor<float>::from_vector(std::vector<float>(X, X + n * d), Shape{n, d});
@@ -45,7 +51,7 @@ template <class M>
 class TreeClassifier final : public Model {
 public:
   explicit TreeClassifier(M model)
-      : Model(M::kKind, Task::Classification, model.n_features(), model.n_classes(), detail::stored_schema(model)),
+      : Model(detail::tree_kind<M>(), Task::Classification, model.n_features(), model.n_classes(), detail::stored_schema(model)),
         m_(std::move(model)) {}
 
   /// Loads the model file at `path` (FormatError for a bad file or another kind).
@@ -83,7 +89,7 @@ template <class M>
 class TreeRegressor final : public Model {
 public:
   explicit TreeRegressor(M model)
-      : Model(M::kKind, Task::Regression, model.n_features(), 0, detail::stored_schema(model)), m_(std::move(model)) {}
+      : Model(detail::tree_kind<M>(), Task::Regression, model.n_features(), 0, detail::stored_schema(model)), m_(std::move(model)) {}
 
   /// Loads the model file at `path` (FormatError for a bad file or another kind).
   static std::shared_ptr<const Model> load(const std::string& path) {
