@@ -602,3 +602,22 @@ TEST_CASE("the grove-serve program: bad flags exit 2, an unloadable model exits 
                                              "': cannot open: No such file or directory\n") != std::string::npos);
   }
 }
+
+TEST_CASE("the grove-serve program: --watch reloads a model file replaced by a rename") {
+  if (!fs::exists(serve_exe())) return;
+  const fs::path model = dir() / "watched.grove", next = dir() / "watched.next";
+  serve_test::write_flower_network(model, 5);
+  Process p({"--model", model.string(), "--port", "0", "--watch", "0.05", "--stats-interval", "0"}, dir() / "watch.log");
+  const int port = std::stoi(p.wait_for("listening on http://127.0.0.1:"));
+  serve_test::write_flower_network(next, 6);
+  fs::rename(next, model);  // what a save does
+  p.wait_for("reloaded '" + model.string() + "' (grove.serving.Network), version 2");
+  CHECK(serve_test::read_bytes(p.log).find("'" + model.string() + "' changed: reloading") != std::string::npos);
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(10);
+  const auto meta = c.Get("/v1/models/model");
+  REQUIRE(meta);
+  CHECK(json::parse(meta->body)["version"] == 2);
+  ::kill(p.pid, SIGTERM);
+  CHECK(p.wait_exit() == 0);
+}
