@@ -30,12 +30,12 @@ struct ModelKind {
 /// The kinds grove's own models write.
 inline std::vector<ModelKind> builtin_model_kinds() {
   return {
-      {detail::tree_kind<trees::GradientBoostingClassifier>(), &TreeClassifier<trees::GradientBoostingClassifier>::load},
-      {detail::tree_kind<trees::GradientBoostingRegressor>(), &TreeRegressor<trees::GradientBoostingRegressor>::load},
-      {detail::tree_kind<trees::RandomForestClassifier>(), &TreeClassifier<trees::RandomForestClassifier>::load},
-      {detail::tree_kind<trees::RandomForestRegressor>(), &TreeRegressor<trees::RandomForestRegressor>::load},
-      {detail::tree_kind<trees::DecisionTreeClassifier>(), &TreeClassifier<trees::DecisionTreeClassifier>::load},
-      {detail::tree_kind<trees::DecisionTreeRegressor>(), &TreeRegressor<trees::DecisionTreeRegressor>::load},
+      {detail::tree_kind<trees::GradientBoostingClassifier>(), &TreeAdapter<trees::GradientBoostingClassifier>::load},
+      {detail::tree_kind<trees::GradientBoostingRegressor>(), &TreeAdapter<trees::GradientBoostingRegressor>::load},
+      {detail::tree_kind<trees::RandomForestClassifier>(), &TreeAdapter<trees::RandomForestClassifier>::load},
+      {detail::tree_kind<trees::RandomForestRegressor>(), &TreeAdapter<trees::RandomForestRegressor>::load},
+      {detail::tree_kind<trees::DecisionTreeClassifier>(), &TreeAdapter<trees::DecisionTreeClassifier>::load},
+      {detail::tree_kind<trees::DecisionTreeRegressor>(), &TreeAdapter<trees::DecisionTreeRegressor>::load},
       {kNetworkKind, [](const std::string& path) -> std::shared_ptr<const Model> { return Network::load(path); }},
   };
 }

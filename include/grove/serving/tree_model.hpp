@@ -1,6 +1,6 @@
 #pragma once
-/// \file serving::TreeClassifier<M> / TreeRegressor<M>: grove's tree models (decision trees,
-/// random forests, gradient boosting) behind serving::Model. One row goes through the model's
+/// \file serving::TreeAdapter<M>: grove's tree models (decision trees, random forests, gradient
+/// boosting; classifiers and regressors) behind serving::Model. One row goes through the model's
 /// allocation-free predict_row; a batch through its parallel predict on a tensor.
 
 #include <algorithm>
@@ -45,69 +45,51 @@ inline Tensor<float> rows_tensor(const float* X, std::size_t n, std::size_t d) {
 
 namespace serving {
 
-/// A tree classifier (DecisionTreeClassifier, RandomForestClassifier,
-/// GradientBoostingClassifier) as a serving::Model.
+/// A tree model (DecisionTree*, RandomForest*, GradientBoosting*; classifier or regressor) as a
+/// serving::Model.
 template <class M>
-class TreeClassifier final : public Model {
+class TreeAdapter final : public Model {
 public:
-  explicit TreeClassifier(M model)
-      : Model(detail::tree_kind<M>(), Task::Classification, model.n_features(), model.n_classes(), detail::stored_schema(model)),
+  explicit TreeAdapter(M model)
+      : Model(detail::tree_kind<M>(), M::kClassifier ? Task::Classification : Task::Regression, model.n_features(),
+              classes_of(model), detail::stored_schema(model)),
         m_(std::move(model)) {}
 
   /// Loads the model file at `path` (FormatError for a bad file or another kind).
   static std::shared_ptr<const Model> load(const std::string& path) {
-    return std::make_shared<const TreeClassifier>(M::load(path));
+    return std::make_shared<const TreeAdapter>(M::load(path));
   }
   const M& model() const noexcept { return m_; }
 
 private:
+  static std::size_t classes_of(const M& m) {
+    if constexpr (M::kClassifier)
+      return m.n_classes();
+    else
+      return 0;
+  }
+
   void do_predict(const float* X, std::size_t n, double* out) const override {
     const std::size_t d = n_features();
-    if (n == 1) {
+    if (n == 1) {  // the allocation-free single-row path
       out[0] = static_cast<double>(m_.predict_row(std::span<const float>(X, d)));
       return;
     }
-    const Tensor<std::int64_t> p = m_.predict(detail::rows_tensor(X, n, d));
+    const auto p = m_.predict(detail::rows_tensor(X, n, d));  // class indices or values
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p.data()[i]);
   }
+
   void do_predict_proba(const float* X, std::size_t n, float* out) const override {
-    const std::size_t d = n_features(), k = n_classes();
-    if (n == 1) {
-      m_.predict_proba_row(std::span<const float>(X, d), std::span<float>(out, k));
-      return;
+    if constexpr (M::kClassifier) {
+      const std::size_t d = n_features(), k = n_classes();
+      if (n == 1) {
+        m_.predict_proba_row(std::span<const float>(X, d), std::span<float>(out, k));
+        return;
+      }
+      const Tensor<float> p = m_.predict_proba(detail::rows_tensor(X, n, d));
+      std::copy(p.data(), p.data() + n * k, out);
     }
-    const Tensor<float> p = m_.predict_proba(detail::rows_tensor(X, n, d));
-    std::copy(p.data(), p.data() + n * k, out);
   }
-
-  M m_;
-};
-
-/// A tree regressor (DecisionTreeRegressor, RandomForestRegressor, GradientBoostingRegressor)
-/// as a serving::Model.
-template <class M>
-class TreeRegressor final : public Model {
-public:
-  explicit TreeRegressor(M model)
-      : Model(detail::tree_kind<M>(), Task::Regression, model.n_features(), 0, detail::stored_schema(model)), m_(std::move(model)) {}
-
-  /// Loads the model file at `path` (FormatError for a bad file or another kind).
-  static std::shared_ptr<const Model> load(const std::string& path) {
-    return std::make_shared<const TreeRegressor>(M::load(path));
-  }
-  const M& model() const noexcept { return m_; }
-
-private:
-  void do_predict(const float* X, std::size_t n, double* out) const override {
-    const std::size_t d = n_features();
-    if (n == 1) {
-      out[0] = static_cast<double>(m_.predict_row(std::span<const float>(X, d)));
-      return;
-    }
-    const Tensor<float> p = m_.predict(detail::rows_tensor(X, n, d));
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p.data()[i]);
-  }
-  void do_predict_proba(const float*, std::size_t, float*) const override {}  // never called for a regressor
 
   M m_;
 };
