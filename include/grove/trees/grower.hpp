@@ -33,6 +33,9 @@ struct GrowerParams {
   double min_split_gain = 0.0;
   std::size_t node_features = 0;  ///< features drawn per node (0: every allowed feature)
   std::size_t histogram_budget = std::size_t{64} << 20;  ///< bytes of kept histograms per grower
+  /// The statistics are the true ones times this power of two (statistic_scale): leaf values
+  /// and gains are reported unscaled.
+  double stat_scale = 1.0;
 };
 
 /// Grows trees on one binned data set; keeps its scratch memory between trees.
@@ -211,9 +214,11 @@ private:
   void finalize(trees::Tree& tree, Open& o, std::vector<Leaf>& leaves) {
     pool_.release(o.buf);
     o.buf = -1;
-    std::vector<float> v(tree.n_outputs);
+    std::vector<double> v(tree.n_outputs);
+    std::vector<float> out(tree.n_outputs);
     leaf_values(p_.criterion, o.sums.data(), v.data());
-    tree.set_leaf_values(static_cast<std::size_t>(o.node), v.data());
+    for (std::size_t c = 0; c < v.size(); ++c) out[c] = static_cast<float>(v[c] / p_.stat_scale);
+    tree.set_leaf_values(static_cast<std::size_t>(o.node), out.data());
     leaves.push_back(Leaf{o.node, o.begin, o.end});
   }
 
@@ -316,7 +321,8 @@ private:
     for (std::size_t t = t0; t < t1; ++t)
       if (results_[2 * t + slot].gain > best.gain) best = std::move(results_[2 * t + slot]);
     const double ps = parent_score[i];
-    o.splittable = best.feature >= 0 && best.gain > p_.min_split_gain && best.gain > 1e-9 * std::abs(ps);
+    const double gain_scale = p_.stat_scale * p_.stat_scale;
+    o.splittable = best.feature >= 0 && best.gain > p_.min_split_gain * gain_scale && best.gain > 1e-9 * std::abs(ps);
     o.best = std::move(best);
     if (!o.splittable) {
       pool_.release(o.buf);
@@ -349,7 +355,7 @@ private:
       nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
       nd.left = l;
       nd.right = r;
-      feature_gain[f] += o.best.gain;
+      feature_gain[f] += o.best.gain / (p_.stat_scale * p_.stat_scale);
       Open L, R;
       L.node = l;
       R.node = r;

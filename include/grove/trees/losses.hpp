@@ -79,9 +79,10 @@ inline double mean_loss(Loss loss, std::size_t K, const double* margin, const fl
 }
 
 /// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row) and returns
-/// the mean loss at the current margins.
+/// the mean loss at the current margins. Squared-error gradients are multiplied by `scale` (a
+/// power of two that keeps them in float range; see statistic_scale).
 inline double gradients(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
-                        std::vector<std::vector<float>>& stats, bool with_loss = true) {
+                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
@@ -95,7 +96,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
         case Loss::SquaredError: {
           const double d = m[0] - t;
           s += d * d;
-          stats[0][2 * i] = static_cast<float>(d);
+          stats[0][2 * i] = static_cast<float>(d * scale);
           stats[0][2 * i + 1] = 1.0f;
           break;
         }
