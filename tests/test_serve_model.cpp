@@ -435,3 +435,23 @@ TEST_CASE("a corrupt or inconsistent network file is a FormatError, never a cras
   CHECK(msg.find("network: hidden width 0 is out of range") != std::string::npos);
   CHECK(msg.rfind("load: '", 0) == 0);
 }
+
+TEST_CASE("a tree model's schema travels with its file into serving::Model") {
+  grove::trees::GradientBoostingClassifier gb = serve_test::flower_boosting();
+  // Written against the trees module's schema accessors; until a tree model keeps a schema this
+  // case only notes it (load_model then names the features "0", "1", ...).
+  [](auto& m) {
+    if constexpr (requires { m.set_schema(serve_test::flower_schema()); }) {
+      m.set_schema(serve_test::flower_schema());
+      const fs::path p = dir() / "gb_schema.grove";
+      m.save(p.string());
+      const auto s = grove::serving::load_model(p.string());
+      CHECK(s->has_file_schema());
+      CHECK(s->schema() == serve_test::flower_schema());
+      const RowEncoder enc(s->schema());
+      CHECK(enc.text(2, "green") == 1.0f);
+    } else {
+      MESSAGE("tree models keep no schema in this build");
+    }
+  }(gb);
+}
