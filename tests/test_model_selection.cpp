@@ -514,12 +514,12 @@ TEST_CASE("reports: tables, CSV and JSON of cross_validate and of a search") {
         "candidate,round,resources,shift,mean_test_neg_mean_absolute_error,std_test_neg_mean_absolute_error,"
         "mean_train_neg_mean_absolute_error,rank,split0_test,split1_test,mean_fit_time,mean_score_time\n"
         "0,0,0,0,-0.5,0,,2,-0.5,-0.5," +
-            diag::detail::csv_number(CrossValidation::mean(res.results[0].cv.fit_times)) + "," +
-            diag::detail::csv_number(CrossValidation::mean(res.results[0].cv.score_times)) +
+            detail::csv_number(CrossValidation::mean(res.results[0].cv.fit_times)) + "," +
+            detail::csv_number(CrossValidation::mean(res.results[0].cv.score_times)) +
             "\n"
             "1,0,0,0.5,0,0,,1,-0,-0," +  // a negated zero loss, as scikit-learn prints it
-            diag::detail::csv_number(CrossValidation::mean(res.results[1].cv.fit_times)) + "," +
-            diag::detail::csv_number(CrossValidation::mean(res.results[1].cv.score_times)) + "\n");
+            detail::csv_number(CrossValidation::mean(res.results[1].cv.fit_times)) + "," +
+            detail::csv_number(CrossValidation::mean(res.results[1].cv.score_times)) + "\n");
   const std::string sjson = to_json(res);
   CHECK(sjson.find("\"best_index\":1,\"best_params\":{\"shift\":\"0.5\"},\"best_score\":0,") != std::string::npos);
   CHECK(sjson.find("{\"candidate\":0,\"round\":0,\"resources\":0,\"params\":{\"shift\":\"0\"},\"rank\":2,"

@@ -69,9 +69,9 @@ public:
     }
   }
   Tensor<double> predict(const Tensor<float>& X) const override { return m_.predict(X).template to<double>(); }
-  bool has_proba() const override { return diag::detail::HasPredictProba<M, float>; }
+  bool has_proba() const override { return detail::HasPredictProba<M, float>; }
   Tensor<float> predict_proba(const Tensor<float>& X) const override {
-    if constexpr (diag::detail::HasPredictProba<M, float>) return m_.predict_proba(X).template to<float>();
+    if constexpr (detail::HasPredictProba<M, float>) return m_.predict_proba(X).template to<float>();
     else throw_error("AnyEstimator.predict_proba: " + name() + " has no predict_proba (it is not a classifier)");
   }
   double predict_row(std::span<const float> x) const override {

@@ -118,7 +118,7 @@ std::vector<double> score_all(E& est, const std::vector<diag::Scorer>& scorers, 
   std::optional<Tensor<double>> pred, proba;
   std::vector<double> out;
   for (const diag::Scorer& s : scorers) {
-    if constexpr (diag::detail::HasPredictProba<E, TX>) {
+    if constexpr (detail::HasPredictProba<E, TX>) {
       if (s.needs_proba) {
         if (!proba) proba = est.predict_proba(X).template to<double>();
         out.push_back(s.fn(yd, *proba));

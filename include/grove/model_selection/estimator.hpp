@@ -20,7 +20,7 @@ namespace grove::model_selection {
 /// return either).
 template <class M>
 decltype(auto) estimator_ref(M& m) {
-  return diag::detail::deref_model(m);
+  return detail::deref_model(m);
 }
 
 /// The estimator type behind M (M itself, or what a smart pointer M points to).
@@ -37,7 +37,7 @@ concept Estimator = requires(EstimatorOf<M>& m, const Tensor<TX>& X, const Tenso
 
 /// An Estimator that also gives class probabilities (needed by roc_auc and neg_log_loss).
 template <class M, class TX = float>
-concept ProbabilisticEstimator = diag::detail::HasPredictProba<EstimatorOf<M>, TX>;
+concept ProbabilisticEstimator = detail::HasPredictProba<EstimatorOf<M>, TX>;
 
 /// A model that can make a configured, unfitted copy of itself: Model(model.params()), or a
 /// clone() member (AnyEstimator).
@@ -63,7 +63,7 @@ M clone(const M& model) {
 /// type-erased model (AnyEstimator), the model it holds has one too.
 template <class E, class TX = float>
 bool has_predict_proba(const E& est) {
-  if constexpr (!diag::detail::HasPredictProba<E, TX>) return false;
+  if constexpr (!detail::HasPredictProba<E, TX>) return false;
   else if constexpr (requires { { est.has_predict_proba() } -> std::convertible_to<bool>; }) return est.has_predict_proba();
   else return true;
 }

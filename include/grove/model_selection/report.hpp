@@ -29,25 +29,25 @@ inline std::string cv_json_body(const model_selection::CrossValidation& cv) {
   std::string test, train;
   auto add = [](std::string& out, const std::string& name, const std::vector<double>& v) {
     if (!out.empty()) out += ',';
-    out += diag::detail::json_string(name);
+    out += detail::json_string(name);
     out += ':';
-    out += diag::detail::json_array(v);
+    out += detail::json_array(v);
   };
   for (const auto& s : cv.scores) {
     add(test, s.name, s.test);
     if (!s.train.empty()) add(train, s.name, s.train);
   }
-  return "\"test\":{" + test + "},\"train\":{" + train + "},\"fit_times\":" + diag::detail::json_array(cv.fit_times) +
-         ",\"score_times\":" + diag::detail::json_array(cv.score_times);
+  return "\"test\":{" + test + "},\"train\":{" + train + "},\"fit_times\":" + detail::json_array(cv.fit_times) +
+         ",\"score_times\":" + detail::json_array(cv.score_times);
 }
 
 inline std::string params_json(const model_selection::ParamList& params) {
   std::string s = "{";
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (i) s += ',';
-    s += diag::detail::json_string(params[i].name);
+    s += detail::json_string(params[i].name);
     s += ':';
-    s += diag::detail::json_string(params[i].value);
+    s += detail::json_string(params[i].value);
   }
   return s + "}";
 }
@@ -82,12 +82,12 @@ inline void print(std::ostream& os, const CrossValidation& cv) {
     row(std::to_string(f), [f](const std::vector<double>& v) { return f < v.size() ? v[f] : std::nan(""); });
   row("mean", [](const std::vector<double>& v) { return CrossValidation::mean(v); });
   row("std", [](const std::vector<double>& v) { return CrossValidation::stddev(v); });
-  diag::detail::print_table(os, rows);
+  detail::print_table(os, rows);
 }
 
 /// One row per fold: fold, test_<scoring>..., train_<scoring>..., fit_time, score_time.
 inline std::string to_csv(const CrossValidation& cv) {
-  namespace dd = diag::detail;
+  namespace dd = grove::detail;
   std::string s = "fold";
   for (const auto& sc : cv.scores) (s += ",test_") += dd::csv_text(sc.name);
   for (const auto& sc : cv.scores)
@@ -108,7 +108,7 @@ inline std::string to_csv(const CrossValidation& cv) {
 
 /// {"n_samples", "folds", "scoring": [...], "test": {name: [per fold]}, "train", "fit_times", "score_times"}.
 inline std::string to_json(const CrossValidation& cv) {
-  namespace dd = diag::detail;
+  namespace dd = grove::detail;
   std::string names;
   for (const auto& s : cv.scores) {
     if (!names.empty()) names += ',';
@@ -164,7 +164,7 @@ void print(std::ostream& os, const SearchResult<P, M>& r, std::size_t top = 0) {
     row.push_back(format_fixed(CrossValidation::mean(c.cv.fit_times), 3));
     rows.push_back(std::move(row));
   }
-  diag::detail::print_table(os, rows);
+  detail::print_table(os, rows);
   if (r.results.empty()) return;
   os << "best: " << to_string(r.best().param_text);
   if (halving) os << (r.best().param_text.empty() ? "" : ", ") << r.resource << "=" << r.best().resources;
@@ -176,7 +176,7 @@ void print(std::ostream& os, const SearchResult<P, M>& r, std::size_t top = 0) {
 /// test scores of the first scoring, mean fit and score times.
 template <class P, class M>
 std::string to_csv(const SearchResult<P, M>& r) {
-  namespace dd = diag::detail;
+  namespace dd = grove::detail;
   std::string s = "candidate,round,resources";
   for (const std::string& n : r.param_names) (s += ',') += dd::csv_text(n);
   for (const std::string& n : r.scoring) {
@@ -211,7 +211,7 @@ std::string to_csv(const SearchResult<P, M>& r) {
 ///  score_times}]}.
 template <class P, class M>
 std::string to_json(const SearchResult<P, M>& r) {
-  namespace dd = diag::detail;
+  namespace dd = grove::detail;
   std::string names;
   for (const std::string& n : r.scoring) {
     if (!names.empty()) names += ',';

@@ -78,7 +78,7 @@ inline std::string_view canonical_scoring(std::string_view name) noexcept {
 template <class E, class TX, class TY>
 double score_estimator(E& est, const diag::Scorer& scorer, const Tensor<TX>& X, const Tensor<TY>& y) {
   const Tensor<double> yd = y.template to<double>();
-  if constexpr (diag::detail::HasPredictProba<E, TX>) {
+  if constexpr (detail::HasPredictProba<E, TX>) {
     if (scorer.needs_proba) return scorer.fn(yd, est.predict_proba(X).template to<double>());
   }
   return scorer.fn(yd, est.predict(X).template to<double>());
