@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "grove/data/dataset.hpp"
 #include "grove/serving.hpp"
 #include "grove/trees.hpp"
 
@@ -235,6 +236,36 @@ TEST_CASE("a classifier without class names answers class indices; a regressor n
   const auto [bad_status, bad] = rs.predict(R"({"instances": [[2, 1, 1]], "return_proba": true})");
   CHECK(bad_status == 400);
   CHECK(bad["error"] == "\"return_proba\": the model is a regressor and has no class probabilities");
+}
+
+TEST_CASE("a tree model fit on a data set answers by feature name with its class names") {
+  const auto [X, y] = serve_test::flower_data(300, 14);
+  grove::data::Dataset<float> ds;
+  ds.X = X;
+  ds.y = y;
+  const grove::data::Schema s = serve_test::flower_schema();
+  ds.feature_names = s.feature_names();
+  ds.categories = {{}, {}, s.features[2].categories};
+  ds.feature_kinds = {grove::data::ColumnKind::Numeric, grove::data::ColumnKind::Numeric,
+                      grove::data::ColumnKind::Categorical};
+  ds.class_names = s.class_names;
+  ds.target_name = s.target;
+  ds.target_kind = grove::data::TargetKind::Categorical;
+  grove::trees::GradientBoostingClassifier gb({.n_estimators = 20, .max_depth = 3});
+  gb.fit(ds);
+  const fs::path model = dir() / "gb_named.grove";
+  gb.save(model.string());
+  Running srv(options_for(model));
+  const auto want = gb.predict(grove::Tensor<float>::from_vector({1.0f, 2.0f, 2.0f, 5.0f, 0.5f, 0.0f}, grove::Shape{2, 3}));
+  const auto [status, out] = srv.predict(R"({"instances": [{"length": 1, "width": 2, "colour": "red"},
+                                                           {"colour": "blue", "length": 5, "width": 0.5}]})");
+  CHECK(status == 200);
+  CHECK(out["predictions"] == json::array({s.class_names[static_cast<std::size_t>(want.data()[0])],
+                                           s.class_names[static_cast<std::size_t>(want.data()[1])]}));
+  const json meta = srv.get("/v1/models/model").second;
+  CHECK(meta["schema_in_file"] == true);
+  CHECK(meta["target"] == "species");
+  CHECK(meta["features"][2]["categories"] == json::array({"blue", "green", "red"}));
 }
 
 TEST_CASE("every bad request is a 4xx naming the problem, with one log line, and the server keeps serving") {

@@ -1,5 +1,5 @@
 // grove_load_model: trains the model the load test serves (gradient boosting on a CSV, the same
-// settings as the XGBoost side of run_load.py) and saves it.
+// settings as the XGBoost side of run_load.py) and saves it with the CSV's schema.
 //
 //   grove_load_model --csv train.csv --target label --rounds 200 --depth 6 --out model.grove
 
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   const auto ds = grove::data::load_csv<float>(csv, {.target = target});
   grove::trees::GradientBoostingClassifier m(
       {.n_estimators = rounds, .learning_rate = 0.1, .max_depth = depth, .max_bins = 255, .l2 = 1.0, .min_child_weight = 1.0});
-  m.fit(ds.X, ds.y);
+  m.fit(ds);  // keeps the schema: grove-predict matches columns by name
   m.save(out);
   std::cout << "grove_load_model: " << rounds << " rounds, depth " << depth << ", " << ds.size() << " rows, "
             << ds.n_features() << " features -> " << out << "\n";
