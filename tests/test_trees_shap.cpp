@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -43,17 +44,25 @@ Data make_data(std::size_t n, std::size_t d, std::uint64_t seed, std::size_t cla
   return {Tensor<float>::from_vector(x, Shape{n, d}), Tensor<float>::from_vector(y, Shape{n})};
 }
 
-// v(S) = E[tree output c | x_S]: at a split on a feature in S follow x (NaN: the default side),
-// otherwise average both children by their covers.
+// Whether x goes left at nd, written out here rather than through grove's routing: a threshold
+// split compares (NaN: the default side); a categorical split looks the integer code up in its
+// set (missing, non-integer or out-of-set codes: the default side).
+bool goes_left(const Tree& t, const TreeNode& nd, const float* x) {
+  const float v = x[nd.feature()];
+  if (!nd.categorical()) return std::isnan(v) ? nd.default_left() : v <= nd.threshold;
+  const std::uint32_t* set = t.categories.data() + std::bit_cast<std::uint32_t>(nd.threshold);
+  if (std::isnan(v) || v < 0.0f || v >= static_cast<float>(32 * set[0]) || std::floor(v) != v) return nd.default_left();
+  const auto code = static_cast<std::uint32_t>(v);
+  return ((set[1 + code / 32] >> (code % 32)) & 1u) != 0;
+}
+
+// v(S) = E[tree output c | x_S]: at a split on a feature in S follow x, otherwise average both
+// children by their covers.
 double conditional_value(const Tree& t, std::size_t node, const float* x, unsigned coalition, std::size_t c) {
   if (t.is_leaf(node)) return static_cast<double>(t.values[node * t.n_outputs + c]);
   const TreeNode& nd = t.nodes[node];
   const auto l = static_cast<std::size_t>(nd.left), r = static_cast<std::size_t>(nd.right);
-  if (coalition & (1u << nd.feature())) {
-    const float v = x[nd.feature()];
-    const bool left = std::isnan(v) ? nd.default_left() : v <= nd.threshold;
-    return conditional_value(t, left ? l : r, x, coalition, c);
-  }
+  if (coalition & (1u << nd.feature())) return conditional_value(t, goes_left(t, nd, x) ? l : r, x, coalition, c);
   const double wl = t.cover[l], wr = t.cover[r];
   return (wl * conditional_value(t, l, x, coalition, c) + wr * conditional_value(t, r, x, coalition, c)) / (wl + wr);
 }
@@ -216,6 +225,50 @@ TEST_CASE("TreeSHAP: forests explain their averaged prediction") {
     const Tensor<double> c = m.predict_contributions(test.X);
     REQUIRE(c.shape() == Shape{10, 2, 6});
     for (std::size_t k = 0; k < 2; ++k) check_against_brute_force(c, m.trees(), test.X, k, 2, 1, 1.0, 0.0);
+  }
+}
+
+TEST_CASE("TreeSHAP: categorical splits route by set membership, as brute force does") {
+  // x1 is a category code 0..11 (some missing); y depends on whether it is in {1, 4, 9} and on x0.
+  const std::size_t n = 600, d = 4;
+  Rng rng(71);
+  std::vector<float> x(n * d), y(n);
+  auto fill = [&](std::size_t i, double missing) {
+    const std::size_t code = rng.below(12);
+    for (std::size_t f = 0; f < d; ++f) x[i * d + f] = static_cast<float>(rng.normal());
+    x[i * d + 1] = rng.uniform() < missing ? kNaN : static_cast<float>(code);
+    const bool in = code == 1 || code == 4 || code == 9;
+    return (in ? 2.0 : -1.0) + x[i * d] * (in ? 1.0 : -0.5) + 0.1 * rng.normal();
+  };
+  for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(fill(i, 0.05));
+  const auto X = Tensor<float>::from_vector(x, Shape{n, d});
+  const auto Y = Tensor<float>::from_vector(y, Shape{n});
+  // Probe rows: seen codes, missing, unseen (15), non-integer (2.5) and negative codes.
+  std::vector<float> probe(16 * d);
+  for (std::size_t i = 0; i < 16; ++i) {
+    for (std::size_t f = 0; f < d; ++f) probe[i * d + f] = static_cast<float>(rng.normal());
+    probe[i * d + 1] = i < 12 ? static_cast<float>(i) : std::vector<float>{kNaN, 15.0f, 2.5f, -1.0f}[i - 12];
+  }
+  const auto P = Tensor<float>::from_vector(probe, Shape{16, d});
+  SUBCASE("boosting regressor") {
+    GradientBoostingRegressor m({.n_estimators = 4, .max_depth = 3, .categorical_features = {1}});
+    m.fit(X, Y);
+    std::size_t categorical = 0;
+    for (const Tree& t : m.trees())
+      for (const TreeNode& nd : t.nodes) categorical += nd.categorical() && nd.left != nd.right ? 1 : 0;
+    REQUIRE(categorical > 0);
+    const Tensor<double> c = m.predict_contributions(P);
+    check_against_brute_force(c, m.trees(), P, 0, 1, 1, 1.0, m.base_score());
+    const Tensor<float> p = m.predict(P);
+    for (std::size_t i = 0; i < 16; ++i) CHECK(row_sum(c, i, 0, 1, d) == doctest::Approx(p.data()[i]).epsilon(1e-6));
+  }
+  SUBCASE("random forest regressor") {
+    RandomForestRegressor m({.n_estimators = 3, .max_depth = 5, .seed = 2, .categorical_features = {1}});
+    m.fit(X, Y);
+    const Tensor<double> c = m.predict_contributions(P);
+    check_against_brute_force(c, m.trees(), P, 0, 1, 1, 1.0 / 3.0, 0.0);
+    const Tensor<float> p = m.predict(P);
+    for (std::size_t i = 0; i < 16; ++i) CHECK(row_sum(c, i, 0, 1, d) == doctest::Approx(p.data()[i]).epsilon(1e-6));
   }
 }
 

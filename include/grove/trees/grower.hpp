@@ -6,6 +6,7 @@
 /// subtraction trick and the partition (partition.hpp) moves rows to their children.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,7 @@ struct GrowerParams {
   /// The statistics are the true ones times this power of two (statistic_scale): leaf values
   /// and gains are reported unscaled.
   double stat_scale = 1.0;
+  CategoricalSplits categorical;  ///< how features the bin mapper marks categorical are split
   /// Set when the rows are sharded over several trainers: row counts and built histograms are
   /// summed over them (shard_reducer.hpp), so every trainer grows the same tree.
   ShardReducer* reducer = nullptr;
@@ -53,7 +55,7 @@ public:
   };
 
   TreeGrower(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
-      : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight) {}
+      : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight, params.categorical) {}
 
   /// Grows a tree over `rows` (ascending row ids; reordered so each leaf's rows are contiguous).
   /// `stats` holds criterion.channels floats per row id. Splits consider `features`
@@ -327,7 +329,8 @@ private:
     const bool contiguous = count > 0 && r[count - 1] - r[0] == count - 1;
     const std::uint8_t* col = data_.column(f);
     const float* stats = ordered_.data() + b.begin * C();
-    const NodeStats node{b.sums.data(), parent_score[job.build]};
+    const NodeStats node{b.sums.data(), parent_score[job.build], static_cast<double>(count)};
+    const bool categorical = mapper_.categorical(f);
     if (b.buf < 0) {
       // Node built in scratch and dropped: small nodes touch few bins, so find which, then scan
       // and clear only those.
@@ -346,7 +349,7 @@ private:
       }
       double* hs = scratch_histogram(len);
       accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hs);
-      finder_.find(node, FeatureBins{hs, nb, lo, hi, f}, out[0]);
+      finder_.find(node, FeatureBins{hs, nb, lo, hi, f, categorical}, out[0]);
       std::fill(hs + lo * C(), hs + (hi + 1) * C(), 0.0);
       std::fill(hs + nb * C(), hs + len, 0.0);
       return;
@@ -358,13 +361,14 @@ private:
       if (count > 0) accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hb);
       if (phase == Phase::Build) return;
     }
-    finder_.find(node, FeatureBins{hb, nb, 0, nb - 1, f}, out[0]);
+    finder_.find(node, FeatureBins{hb, nb, 0, nb - 1, f, categorical}, out[0]);
     if (job.derived < 0) return;
     const Open& d = open[static_cast<std::size_t>(job.derived)];
     double* hd = pool_.data(d.buf) + slot;
     subtract_histogram(hd, hb, len);
-    finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)]},
-                 FeatureBins{hd, nb, 0, nb - 1, f}, out[1]);
+    finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)],
+                           static_cast<double>(d.end - d.begin)},
+                 FeatureBins{hd, nb, 0, nb - 1, f, categorical}, out[1]);
   }
 
   // The best of a node's per-feature results (slot 0: built node, 1: derived node).
@@ -395,7 +399,8 @@ private:
       const Open& o = open[i];
       const auto f = static_cast<std::size_t>(o.best.feature);
       ranges.push_back({o.begin, o.end});
-      rules.push_back({data_.column(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left});
+      rules.push_back({data_.column(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left,
+                       o.best.categorical ? o.best.left_set.data() : nullptr});
     }
     const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules);
     for (std::size_t ci = 0; ci < chosen.size(); ++ci) {
@@ -406,7 +411,13 @@ private:
       const std::int32_t r = tree.add_leaf();
       trees::TreeNode& nd = tree.nodes[static_cast<std::size_t>(o.node)];
       nd.feature_flags = static_cast<std::uint32_t>(f) | (o.best.default_left ? trees::TreeNode::kDefaultLeft : 0u);
-      nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
+      if (o.best.categorical) {
+        nd.feature_flags |= trees::TreeNode::kCategorical;
+        const auto offset = tree.add_category_set(o.best.left_set.data(), mapper_.n_bins(f), o.best.default_left);
+        nd.threshold = std::bit_cast<float>(offset);
+      } else {
+        nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
+      }
       nd.left = l;
       nd.right = r;
       feature_gain[f] += o.best.gain / (p_.stat_scale * p_.stat_scale);

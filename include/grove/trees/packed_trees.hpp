@@ -27,7 +27,7 @@ public:
     float threshold;
   };
 
-  /// Packs `trees` if all are at most kMaxDepth deep; otherwise usable() stays false.
+  /// Packs `trees` if all are at most kMaxDepth deep and numeric; otherwise usable() stays false.
   void build(const std::vector<Tree>& trees) {
     usable_ = false;
     slots_.clear();
@@ -36,7 +36,7 @@ public:
     leaf_off_.clear();
     depth_.clear();
     for (const Tree& t : trees)
-      if (t.depth > kMaxDepth) return;
+      if (t.depth > kMaxDepth || !t.categories.empty()) return;
     for (const Tree& t : trees) {
       const std::size_t D = static_cast<std::size_t>(t.depth);
       slot_off_.push_back(slots_.size());

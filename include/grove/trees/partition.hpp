@@ -14,14 +14,19 @@
 namespace grove::detail {
 
 /// How one split routes a row by its bin code: missing values (nan_bin) by the learned
-/// direction, other codes by the threshold bin.
+/// direction, other codes by the threshold bin; or, for a categorical split, by the set of bins
+/// (the missing bin's membership included) that go left.
 struct BinRule {
   const std::uint8_t* column = nullptr;
   std::uint8_t nan_bin = 0;
   std::uint8_t threshold = 0;
   bool default_left = false;
+  const std::uint64_t* left_set = nullptr;  ///< 4 words of bin bits, or null for a threshold
 
-  bool goes_left(std::uint8_t code) const noexcept { return code == nan_bin ? default_left : code <= threshold; }
+  bool goes_left(std::uint8_t code) const noexcept {
+    if (left_set) return ((left_set[code >> 6] >> (code & 63)) & 1u) != 0;
+    return code == nan_bin ? default_left : code <= threshold;
+  }
 };
 
 /// A node's rows: positions [begin, end) of the row list.
@@ -70,11 +75,24 @@ private:
   };
 
   void split_block(const std::uint32_t* rows, const BinRule& rule, Block& k) {
+    if (rule.left_set)
+      split_block_by(rows, rule, k, [&rule](std::uint8_t code) {
+        return ((rule.left_set[code >> 6] >> (code & 63)) & 1u) != 0;
+      });
+    else
+      split_block_by(rows, rule, k, [&rule](std::uint8_t code) {
+        return code == rule.nan_bin ? rule.default_left : code <= rule.threshold;
+      });
+  }
+
+  // The per-row loop, instantiated for each kind of rule so neither tests the other's.
+  template <class Left>
+  void split_block_by(const std::uint32_t* rows, const BinRule& rule, Block& k, Left goes_left) {
     std::uint32_t* lo = scratch_.data() + k.lo;
     std::uint32_t* hi = scratch_.data() + k.hi;
     for (std::size_t i = k.lo; i < k.hi; ++i) {
       const std::uint32_t r = rows[i];
-      if (rule.goes_left(rule.column[r]))
+      if (goes_left(rule.column[r]))
         *lo++ = r;
       else
         *--hi = r;

@@ -119,7 +119,7 @@ private:
       return;
     }
     const auto feature = static_cast<std::int32_t>(nd.feature());
-    const std::int32_t hot = next_node(nd, x);
+    const std::int32_t hot = next_node_any(nd, x, tree.categories.data());
     const std::int32_t cold = hot == nd.left ? nd.right : nd.left;
     double zero = 1.0, one = 1.0;
     for (std::size_t i = 1; i < len; ++i)
