@@ -545,10 +545,10 @@ TEST_CASE("confusion-matrix headers wrap at word boundaries and never cut a clas
   std::ostringstream os;
   pipeline::print_table(os, {{"", "Pullover", "Ankle boot"}, {"Pullover", "12", "0"}, {"Ankle boot", "1", "30"}}, "", true);
   CHECK(os.str() ==
-        "                       Ankle\n"
-        "            Pullover    boot\n"
-        "Pullover          12       0\n"
-        "Ankle boot         1      30\n");
+        "                      Ankle\n"
+        "            Pullover   boot\n"
+        "Pullover          12      0\n"
+        "Ankle boot         1     30\n");
 }
 
 TEST_CASE("the summary's decision never contradicts itself") {
