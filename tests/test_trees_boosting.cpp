@@ -83,6 +83,32 @@ TEST_CASE("GradientBoostingRegressor: l2 shrinks the leaves as -G / (H + l2)") {
   CHECK(m.predict(column({1, 4})).to_vector() == std::vector<float>{2.5f, 7.5f});
 }
 
+TEST_CASE("GradientBoostingRegressor: l1 soft-thresholds G in leaf values and gains") {
+  // base 2.5; gradients (2.5, 2.5, 2.5, -7.5). Gains with l1 = 1 (T(G) = G -/+ 1):
+  // x <= 1.5: 1.5^2/1 + 1.5^2/3 = 3; x <= 2.5: 4^2/2 + 4^2/2 = 16; x <= 3.5: 6.5^2/3 + 6.5^2/1
+  // = 56.3. Leaves -6.5/3 and +6.5: predictions 2.5 - 2.1667 and 2.5 + 6.5 (0 and 10 without l1).
+  GradientBoostingRegressor m({.n_estimators = 1, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0,
+                               .min_child_weight = 0.0, .l1 = 1.0});
+  m.fit(column({1, 2, 3, 4}), vec({0, 0, 0, 10}));
+  REQUIRE(m.trees()[0].nodes.size() == 3);
+  CHECK(m.trees()[0].nodes[0].threshold == 3.5f);
+  const auto p = m.predict(column({1, 4})).to_vector();
+  CHECK(p[0] == doctest::Approx(2.5 - 6.5 / 3.0).epsilon(1e-6));
+  CHECK(p[1] == doctest::Approx(9.0).epsilon(1e-6));
+  // l1 at least every |G| of a child: no split gains anything, the one leaf is 0.
+  GradientBoostingRegressor flat({.n_estimators = 3, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0,
+                                  .min_child_weight = 0.0, .l1 = 7.5});
+  flat.fit(column({1, 2, 3, 4}), vec({0, 0, 0, 10}));
+  for (const Tree& t : flat.trees()) CHECK(t.nodes.size() == 1);
+  CHECK(flat.predict(column({1, 4})).to_vector() == std::vector<float>{2.5f, 2.5f});
+  // Saved with the model.
+  const std::string path = std::string(GROVE_TEST_TMP_DIR) + "/gbr_l1.bin";
+  m.save(path);
+  CHECK(GradientBoostingRegressor::load(path).params().l1 == 1.0);
+  CHECK_THROWS_WITH_AS(GradientBoostingRegressor({.l1 = -1.0}),
+                       "GradientBoostingRegressor: l1 must be in [0, inf), got -1", ValueError);
+}
+
 TEST_CASE("GradientBoostingRegressor: fits a piecewise-constant function") {
   Rng rng(3);
   const std::size_t n = 3000;

@@ -91,6 +91,7 @@ TEST_CASE("model files of kind version 1 still load and predict as when they wer
   // Their params came back too.
   const auto gbr = GradientBoostingRegressor::load(data_path("v1_gbr.bin"));
   CHECK(gbr.params().loss == Loss::AbsoluteError);
+  CHECK(gbr.params().l1 == 0.0);  // a parameter added after the file: its default
   CHECK(gbr.params().max_depth == 3);
   const auto dtc = DecisionTreeClassifier::load(data_path("v1_dtc.bin"));
   CHECK(dtc.params().criterion == Criterion::Entropy);
@@ -110,6 +111,7 @@ TEST_CASE("model files of kind version 2 (before node covers) still load and pre
   // Without covers, they cannot be explained; split counts still work.
   const auto gbr = GradientBoostingRegressor::load(data_path("v2_gbr.bin"));
   CHECK(gbr.params().loss == Loss::AbsoluteError);
+  CHECK(gbr.params().l1 == 0.0);  // a parameter added after the file: its default
   CHECK(gbr.trees()[0].cover.empty());
   CHECK_THROWS_WITH_AS(gbr.predict_contributions(fixture_inputs()),
                        "GradientBoostingRegressor.predict_contributions: the model has no node covers (it was loaded "
@@ -156,12 +158,15 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(p.learning_rate == 0.05);
   CHECK(p.loss == Loss::AbsoluteError);
   const auto all = get_params(p);
-  REQUIRE(all.size() == 18);
+  REQUIRE(all.size() == 19);
   CHECK(all[0] == std::pair<std::string, std::string>{"n_estimators", "100"});
   CHECK(all[1] == std::pair<std::string, std::string>{"learning_rate", "0.05"});
   CHECK(all[12] == std::pair<std::string, std::string>{"loss", "absolute_error"});
   CHECK(all[13] == std::pair<std::string, std::string>{"categorical_features", ""});
-  CHECK(all.back() == std::pair<std::string, std::string>{"min_data_per_category", "10"});
+  CHECK(all[17] == std::pair<std::string, std::string>{"min_data_per_category", "10"});
+  CHECK(all.back() == std::pair<std::string, std::string>{"l1", "0"});
+  set_param(p, "l1", "0.5");
+  CHECK(p.l1 == 0.5);
   // Text written by get_params reads back to the same params.
   GradientBoostingRegressorParams q;
   for (const auto& [name, value] : all) set_param(q, name, value);

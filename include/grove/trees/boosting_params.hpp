@@ -55,6 +55,7 @@ struct GradientBoostingParams {
   std::size_t max_cat_threshold = 32;     ///< most categories tried on a set split's side
   double cat_smooth = 10.0;               ///< pseudo-rows shrinking a category's statistic toward the node's
   double min_data_per_category = 10.0;    ///< categories with fewer rows in a node go with the missing values
+  double l1 = 0.0;                        ///< L1 penalty on leaf values, >= 0 (XGBoost reg_alpha, LightGBM lambda_l1)
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -81,7 +82,8 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("seed", &P::seed),
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
-    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>());
+    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), std::tuple{
+    param_field("l1", &P::l1, Interval{0})});
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {

@@ -47,7 +47,7 @@ struct BoostingConfig {
 template <class Task>
 BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
   GrowerParams g;
-  g.criterion = CriterionSpec{CriterionKind::Newton, 2, p.l2};
+  g.criterion = CriterionSpec{CriterionKind::Newton, 2, p.l2, p.l1};
   g.max_depth = p.max_depth;
   g.max_leaves = p.max_leaves;
   g.min_weight = p.min_child_weight;
