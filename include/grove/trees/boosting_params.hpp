@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -56,6 +57,9 @@ struct GradientBoostingParams {
   double cat_smooth = 10.0;               ///< pseudo-rows shrinking a category's statistic toward the node's
   double min_data_per_category = 10.0;    ///< categories with fewer rows in a node go with the missing values
   double l1 = 0.0;                        ///< L1 penalty on leaf values, >= 0 (XGBoost reg_alpha, LightGBM lambda_l1)
+  /// Per feature: 1 = predictions never decrease as it grows, -1 = never increase, 0 = free
+  /// (empty: no constraints; otherwise one entry per feature, none on categorical features).
+  std::vector<int> monotone_constraints = {};
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -83,7 +87,8 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
     param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), std::tuple{
-    param_field("l1", &P::l1, Interval{0})});
+    param_field("l1", &P::l1, Interval{0}),
+    param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1})});
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
@@ -95,8 +100,24 @@ template <class Task>
 void check_params(const trees::GradientBoostingParams<Task>& p, std::string_view op) {
   check_fields(p, kBoostingFields<trees::GradientBoostingParams<Task>>, op);
   check_categorical_list(p.categorical_features, op);
+  bool constrained = false;
+  for (int c : p.monotone_constraints) constrained = constrained || c != 0;
+  // Absolute error refits each leaf to a median after growth, which would undo the bounds.
+  if (constrained && p.loss == trees::Loss::AbsoluteError)
+    throw_params(op, "monotone_constraints need loss squared_error or log_loss, not absolute_error");
+  for (std::size_t f : p.categorical_features)
+    if (f < p.monotone_constraints.size() && p.monotone_constraints[f] != 0)
+      throw_params(op, "feature " + std::to_string(f) + " is categorical and cannot have a monotone constraint (" +
+                           std::to_string(p.monotone_constraints[f]) + ")");
   if (p.max_leaves == 1) throw_params(op, "max_leaves must be 0 (no limit) or at least 2, got 1");
   if (p.max_depth == 0 && p.max_leaves == 0) throw_params(op, "max_depth = 0 (unlimited) needs max_leaves > 0");
+}
+
+/// monotone_constraints is empty or has one entry per feature of X (known at fit).
+inline void check_monotone_count(std::size_t constraints, std::size_t features, std::string_view op) {
+  if (constraints != 0 && constraints != features)
+    throw_params(op, "monotone_constraints has " + std::to_string(constraints) + " entries but X has " +
+                         std::to_string(features) + " features");
 }
 
 }  // namespace grove::detail

@@ -53,6 +53,7 @@ BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
   g.min_weight = p.min_child_weight;
   g.min_split_gain = p.min_split_gain;
   g.categorical = {p.max_cat_to_onehot, p.max_cat_threshold, p.cat_smooth, p.min_data_per_category};
+  g.monotone.assign(p.monotone_constraints.begin(), p.monotone_constraints.end());
   return {p.n_estimators, p.learning_rate,         p.max_bins, p.subsample, p.colsample,
           p.early_stopping_rounds, p.seed, p.categorical_features, g};
 }
@@ -70,7 +71,9 @@ public:
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
         grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),
-        stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
+        stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {
+    check_monotone_count(cfg.grower.monotone.size(), d_, name_ + ".fit");
+  }
 
   void run() {
     start();

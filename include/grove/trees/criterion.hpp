@@ -5,9 +5,11 @@
 /// categories of a categorical feature. The split finder and the grower are written against this
 /// interface; a new criterion (a new loss's statistic, L1, constraints) is one struct here.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 namespace grove::detail {
@@ -37,6 +39,11 @@ struct NewtonCriterion {
   void leaf(const double* s, double* out) const noexcept {
     const double d = s[1] + l2;
     out[0] = d > 0.0 ? -shrunk(s[0]) / d : 0.0;
+  }
+  /// The score of leaf value v (not necessarily the optimum, e.g. clamped by a monotone bound):
+  /// -2 (G v + (H + l2) v^2 / 2 + l1 |v|), which is score(s, w) at v = leaf(s).
+  double score_at(const double* s, double w, double v) const noexcept {
+    return -(2.0 * s[0] * v + (w + l2) * v * v + 2.0 * l1 * std::abs(v));
   }
   /// Categories are ordered by their smoothed mean gradient, G / (H + smooth).
   double category_key(const double* s, const double* /*node*/, double smooth) const noexcept {
@@ -165,6 +172,34 @@ inline double node_score(const CriterionSpec& spec, const double* s) {
   return with_criterion(spec, [&](const auto& c) {
     const double w = c.weight(s);
     return w > 0.0 ? c.score(s, w) : 0.0;
+  });
+}
+
+/// Bounds on a node's (single) leaf value, from monotone constraints on its ancestors' splits.
+struct ValueBounds {
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
+
+  bool active() const noexcept {
+    return lower > -std::numeric_limits<double>::infinity() || upper < std::numeric_limits<double>::infinity();
+  }
+  double clamp(double v) const noexcept { return std::min(std::max(v, lower), upper); }
+};
+
+/// A node's score under `spec` with its leaf value clamped to `b` (criteria with score_at only;
+/// the others have no bounded values).
+inline double node_score(const CriterionSpec& spec, const double* s, const ValueBounds& b) {
+  return with_criterion(spec, [&](const auto& c) {
+    const double w = c.weight(s);
+    if (!(w > 0.0)) return 0.0;
+    if constexpr (requires { c.score_at(s, w, 0.0); }) {
+      if (b.active()) {
+        double v = 0.0;
+        c.leaf(s, &v);
+        return c.score_at(s, w, b.clamp(v));
+      }
+    }
+    return c.score(s, w);
   });
 }
 
