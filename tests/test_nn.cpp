@@ -363,6 +363,74 @@ TEST_CASE("losses: closed forms, stability, gradcheck, target validation") {
                        "cross_entropy: empty input (the mean of no elements is undefined)", ValueError);
 }
 
+TEST_CASE("loss weights: sample_weight and class_weight give the weighted mean sum(w l) / sum(w); gradcheck") {
+  auto logits = mat({1, 2, 3, 1, 1, 1, 0, -1, 2}, Shape{3, 3});
+  const auto t = Tensor<int>::from_vector({0, 2, 2});
+  const double lse0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  const double lse2 = std::log(std::exp(0.0) + std::exp(-1.0) + std::exp(2.0));
+  const double l[3] = {lse0 - 1.0, std::log(3.0), lse2 - 2.0};
+  auto ce = [&](nn::CrossEntropyOptions<double> o) { return nn::cross_entropy(logits, t, o).item(); };
+  // All-ones weights are the plain mean.
+  CHECK(ce({.sample_weight = Tensor<double>::ones(Shape{3})}) == doctest::Approx(nn::cross_entropy(logits, t).item()));
+  // Sample weights 2, 0, 1: sample 0 counts twice, sample 1 not at all.
+  CHECK(ce({.sample_weight = mat({2, 0, 1}, Shape{3})}) == doctest::Approx((2 * l[0] + l[2]) / 3));
+  // Class weights as PyTorch's weight=: each sample weighs its class's weight.
+  CHECK(ce({.class_weight = mat({0.5, 7, 2}, Shape{3})}) == doctest::Approx((0.5 * l[0] + 2 * l[1] + 2 * l[2]) / 4.5));
+  // Both: multiplied.
+  CHECK(ce({.sample_weight = mat({1, 3, 1}, Shape{3}), .class_weight = mat({0.5, 7, 2}, Shape{3})}) ==
+        doctest::Approx((0.5 * l[0] + 6 * l[1] + 2 * l[2]) / 8.5));
+  const auto sw = mat({0.5, 2, 1.5}, Shape{3}), cw = mat({1, 0.25, 3}, Shape{3});
+  auto r = gradcheck([&](const std::vector<Tensor<double>>& in) {
+    return nn::cross_entropy(in[0], t, {.sample_weight = sw, .class_weight = cw});
+  }, {logits});
+  CHECK_MESSAGE(r.ok, r.message);
+
+  // mse_loss and bce_with_logits weight the rows of the first axis.
+  auto p = mat({1, 2, 3, 4, 5, 6}, Shape{3, 2});
+  auto y = mat({1, 0, 5, 4, 5, 8}, Shape{3, 2});
+  CHECK(nn::mse_loss(p, y, {.sample_weight = mat({1, 1, 2}, Shape{3})}).item() ==
+        doctest::Approx((0 + 4 + 4 + 0 + 2 * (0 + 4)) / (4.0 * 2)));
+  r = gradcheck([&](const std::vector<Tensor<double>>& in) {
+    return nn::mse_loss(in[0], in[1], {.sample_weight = mat({0.5, 1, 2}, Shape{3})});
+  }, {p, y});
+  CHECK_MESSAGE(r.ok, r.message);
+  auto z = mat({-1.5, 0.0, 2.0, 0.5}, Shape{4});
+  auto zy = mat({0.0, 1.0, 0.25, 1.0}, Shape{4});
+  const auto bw = mat({1, 0, 3, 1}, Shape{4});
+  double want = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double s = 1 / (1 + std::exp(-z(i)));
+    want += bw(i) * -(zy(i) * std::log(s) + (1 - zy(i)) * std::log(1 - s));
+  }
+  CHECK(nn::bce_with_logits(z, zy, {.sample_weight = bw}).item() == doctest::Approx(want / 5));
+  r = gradcheck([&](const std::vector<Tensor<double>>& in) {
+    return nn::bce_with_logits(in[0], in[1], {.sample_weight = bw});
+  }, {z, zy});
+  CHECK_MESSAGE(r.ok, r.message);
+
+  // scikit-learn's "balanced": n / (k * count).
+  CHECK(nn::balanced_class_weight<double>(Tensor<int>::from_vector({0, 0, 0, 1, 2, 2})).to_vector() ==
+        std::vector<double>{6.0 / 9, 2.0, 1.0});
+  CHECK(nn::balanced_class_weight<float>(Tensor<int>::from_vector({0, 0}), 2).to_vector() == std::vector<float>{0.5f, 0.0f});
+
+  CHECK_THROWS_WITH_AS(ce({.sample_weight = mat({1, -1, 1}, Shape{3})}),
+                       "cross_entropy: sample_weight[1] must be in [0, inf), got -1", ValueError);
+  CHECK_THROWS_WITH_AS(ce({.class_weight = mat({1, std::nan(""), 1}, Shape{3})}),
+                       "cross_entropy: class_weight[1] must be in [0, inf), got nan", ValueError);
+  CHECK_THROWS_WITH_AS(ce({.sample_weight = mat({0, 0, 0}, Shape{3})}),
+                       "cross_entropy: the weights sum to 0 (at least one sample needs a positive weight)", ValueError);
+  CHECK_THROWS_WITH_AS(ce({.class_weight = mat({1, 1}, Shape{2})}),
+                       "cross_entropy: class_weight [2] does not match input [3,3] (expected [3], one per class)",
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(nn::mse_loss(p, y, {.sample_weight = mat({1, 1}, Shape{2})}),
+                       "mse_loss: sample_weight [2] does not match input [3,2] (expected [3], one per sample)", ShapeError);
+  CHECK_THROWS_WITH_AS(nn::bce_with_logits(z, zy, {.sample_weight = mat({1, 1, 1, -2}, Shape{4})}),
+                       "bce_with_logits: sample_weight[3] must be in [0, inf), got -2", ValueError);
+  CHECK_THROWS_WITH_AS(nn::balanced_class_weight<double>(Tensor<double>::from_vector({0, 1.5})),
+                       "balanced_class_weight: targets[1] = 1.5 is not a class label (expected an integer in 0..65535)",
+                       ValueError);
+}
+
 TEST_CASE("training a small MLP separates two classes; same seed gives the same weights") {
   auto train = [](std::uint64_t seed) {
     Rng rng(seed);

@@ -31,14 +31,14 @@ namespace grove::nn {
 /// Options of mse_loss and bce_with_logits.
 template <class T>
 struct LossOptions {
-  std::optional<Tensor<T>> sample_weight;  ///< [n], one weight per sample (first axis of the input)
+  std::optional<Tensor<T>> sample_weight{};  ///< [n], one weight per sample (first axis of the input)
 };
 
 /// Options of cross_entropy.
 template <class T>
 struct CrossEntropyOptions {
-  std::optional<Tensor<T>> sample_weight;  ///< [n], one weight per sample
-  std::optional<Tensor<T>> class_weight;   ///< [k], one weight per class (e.g. balanced_class_weight)
+  std::optional<Tensor<T>> sample_weight{};  ///< [n], one weight per sample
+  std::optional<Tensor<T>> class_weight{};  ///< [k], one weight per class (e.g. balanced_class_weight)
 };
 
 }  // namespace grove::nn

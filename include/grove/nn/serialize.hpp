@@ -33,7 +33,7 @@ inline constexpr std::uint32_t kModuleKindVersion = 2;
 
 /// Options of nn::save.
 struct SaveOptions {
-  data::Schema schema;  ///< what the inputs mean (feature names, classes); empty: none stored
+  data::Schema schema{};  ///< what the inputs mean (feature names, classes); empty: none stored
 };
 
 }  // namespace grove::nn
