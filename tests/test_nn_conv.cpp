@@ -206,9 +206,22 @@ TEST_CASE("MaxPool2d / AvgPool2d modules: closed forms, ties, describe, errors")
   CHECK_THROWS_WITH_AS(nn::MaxPool2d<float>(0), "MaxPool2d: kernel_size must be >= 1, got 0", ValueError);
   CHECK_THROWS_WITH_AS(nn::AvgPool2d<float>(2, {.padding = 2}),
                        "AvgPool2d: padding must be at most kernel_size / 2 = 1, got 2", ValueError);
-  // NaN propagates through max pooling as in PyTorch.
+  // NaN propagates through max pooling as in PyTorch, and in training its gradient goes to the
+  // NaN element; a plane without NaN next to it takes the fast path and is unaffected.
   auto nan_in = Tensor<double>::from_vector({1, std::nan(""), 2, 3}, Shape{1, 1, 2, 2});
   CHECK(std::isnan(nn::max_pool2d(nan_in, 2).item()));
+  auto mixed = Tensor<double>::from_vector({1, std::nan(""), 2, 3, 4, 7, 7, 5}, Shape{1, 2, 2, 2});
+  mixed.requires_grad(true);
+  auto pooled = nn::max_pool2d(mixed, 2);
+  CHECK(std::isnan(pooled.to_vector()[0]));
+  CHECK(pooled.to_vector()[1] == 7.0);
+  pooled.backward(Tensor<double>::from_vector({10, 20}, Shape{1, 2, 1, 1}));
+  CHECK(mixed.grad().to_vector() == std::vector<double>{0, 10, 0, 0, 0, 20, 0, 0});
+  // Ties in the fast path (zeros after a ReLU): the first element of the window wins.
+  auto zeros = Tensor<double>::zeros(Shape{1, 1, 3, 4});
+  zeros.requires_grad(true);
+  nn::max_pool2d(zeros, 2).sum().backward();
+  CHECK(zeros.grad().to_vector() == std::vector<double>{1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0});
 }
 
 TEST_CASE("Flatten keeps the first axis; the CNN of the Fashion-MNIST example has the expected shapes") {

@@ -86,6 +86,63 @@ Tensor<T> attention_softmax(const Tensor<T>& scores, const std::vector<std::uint
   return y;
 }
 
+/// The head layout change of attention as one copy each way. split: qkv [B, L, 3E] ->
+/// [3, B*H, L, D] (part p, batch b, head h, position i at ((p*B + b)*H + h)*L + i); merge:
+/// [B*H, L, D] -> [B, L, E]. Each is a permutation, so its backward is the inverse permutation.
+struct HeadLayout {
+  std::size_t B = 0, L = 0, H = 0, D = 0, parts = 0;  // parts: 3 for split, 1 for merge
+  /// Offset in [B, L, parts*H*D] of element (p, b, h, i, d) of the head layout.
+  std::size_t packed(std::size_t p, std::size_t b, std::size_t h, std::size_t i) const noexcept {
+    return ((b * L + i) * parts + p) * H * D + h * D;
+  }
+  std::size_t heads(std::size_t p, std::size_t b, std::size_t h, std::size_t i) const noexcept {
+    return (((p * B + b) * H + h) * L + i) * D;
+  }
+  /// to_heads: packed -> heads layout; otherwise heads -> packed.
+  template <class T>
+  void copy(const T* src, T* dst, bool to_heads) const {
+    for (std::size_t p = 0; p < parts; ++p)
+      for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t i = 0; i < L; ++i) {
+            const T* from = src + (to_heads ? packed(p, b, h, i) : heads(p, b, h, i));
+            T* to = dst + (to_heads ? heads(p, b, h, i) : packed(p, b, h, i));
+            std::copy(from, from + D, to);
+          }
+  }
+};
+
+template <class T>
+struct HeadLayoutNode final : Node<T> {
+  HeadLayout layout;
+  bool to_heads = true;
+  const char* name() const noexcept override { return to_heads ? "split_heads" : "merge_heads"; }
+  void backward(const Tensor<T>& grad_out, GradSink<T>& sink) override {
+    if (!sink.needs(0)) return;
+    const Tensor<T> g = grad_out.contiguous();
+    Tensor<T> dx = uninitialized<T>(this->input(0)->shape);
+    layout.copy(g.data(), dx.data(), !to_heads);
+    sink.add(0, dx);
+  }
+};
+
+/// qkv [B, L, 3E] -> [3, B*H, L, D] (to_heads) or o [B*H, L, D] -> [B, L, E]: differentiable.
+template <class T>
+Tensor<T> change_head_layout(const Tensor<T>& x, const HeadLayout& layout, bool to_heads) {
+  const Tensor<T> xc = x.contiguous();
+  const Shape out_shape = to_heads ? Shape{layout.parts, layout.B * layout.H, layout.L, layout.D}
+                                   : Shape{layout.B, layout.L, layout.H * layout.D};
+  Tensor<T> y = uninitialized<T>(out_shape);
+  layout.copy(xc.data(), y.data(), to_heads);
+  if (needs_graph(xc)) {
+    auto node = std::make_shared<HeadLayoutNode<T>>();
+    node->layout = layout;
+    node->to_heads = to_heads;
+    attach_node(y, std::move(node), xc);
+  }
+  return y;
+}
+
 }  // namespace grove::detail
 
 namespace grove::nn {
@@ -162,12 +219,12 @@ private:
     const std::size_t B = batched ? x_in.shape()[0] : 1, L = x_in.shape()[batched ? 1 : 0], H = h_, D = e_ / h_;
     const Tensor<T> x = batched ? x_in : reshape(x_in, Shape{1, L, e_});
     const Tensor<T> qkv = linear(x, in_w_, o_.bias ? &in_b_ : nullptr);  // [B, L, 3E]
-    auto heads = [&](std::size_t part) {  // [B, L, E] slice -> [B*H, L, D]
-      const Tensor<T> t = reshape(slice(qkv, 2, part * e_, (part + 1) * e_), Shape{B, L, H, D});
-      return reshape(transpose(t, 1, 2), Shape{B * H, L, D});
+    const Tensor<T> heads = detail::change_head_layout(qkv, detail::HeadLayout{B, L, H, D, 3}, true);
+    auto part = [&](std::size_t p) {  // a contiguous [B*H, L, D] view of q, k or v
+      return reshape(slice(heads, 0, p, p + 1), Shape{B * H, L, D});
     };
-    const Tensor<T> q = heads(0) * static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
-    const Tensor<T> k = heads(1), v = heads(2);
+    const Tensor<T> q = part(0) * static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
+    const Tensor<T> k = part(1), v = part(2);
     std::vector<std::uint8_t> allowed;
     if (o_.causal || !pad.empty()) {
       allowed.assign(B * L * L, 1);
@@ -178,7 +235,7 @@ private:
     }
     Tensor<T> attn = detail::attention_softmax(matmul(q, transpose(k, 1, 2)), allowed, H);  // [B*H, L, L]
     attn = (*dropout_)(attn);
-    const Tensor<T> o = reshape(transpose(reshape(matmul(attn, v), Shape{B, H, L, D}), 1, 2), Shape{B, L, e_});
+    const Tensor<T> o = detail::change_head_layout(matmul(attn, v), detail::HeadLayout{B, L, H, D, 1}, false);
     const Tensor<T> y = (*out_proj_)(o);
     return batched ? y : reshape(y, Shape{L, e_});
   }

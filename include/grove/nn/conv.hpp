@@ -44,10 +44,10 @@ struct ConvGeometry {
 template <class T>
 using ConvMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// col [rows, cols] of one sample x [c, h, w] (im2col). Rows run over (channel, ki, kj), columns
-/// over output pixels; padding reads as zero.
+/// col [rows, cols] of one sample x [c, h, w] (im2col), any stride. Rows run over (channel, ki,
+/// kj), columns over output pixels; padding reads as zero.
 template <class T>
-void im2col(const T* x, const ConvGeometry& g, T* col) {
+void im2col_strided(const T* x, const ConvGeometry& g, T* col) {
   const std::size_t s = g.stride, P = g.cols();
   for (std::size_t ch = 0; ch < g.c; ++ch)
     for (std::size_t ki = 0; ki < g.kh; ++ki)
@@ -61,24 +61,20 @@ void im2col(const T* x, const ConvGeometry& g, T* col) {
         for (std::size_t oh = 0; oh < g.oh; ++oh, dst += g.ow) {
           const std::size_t ih_raw = oh * s + ki;
           if (ih_raw < g.pad || ih_raw - g.pad >= g.h || lo >= hi) {
-            std::fill(dst, dst + g.ow, T(0));
+            for (std::size_t ow = 0; ow < g.ow; ++ow) dst[ow] = T(0);
             continue;
           }
           const T* src = plane + (ih_raw - g.pad) * g.w;
-          std::fill(dst, dst + lo, T(0));
-          if (s == 1) {
-            std::memcpy(dst + lo, src + lo + kj - g.pad, (hi - lo) * sizeof(T));
-          } else {
-            for (std::size_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s + kj - g.pad];
-          }
-          std::fill(dst + hi, dst + g.ow, T(0));
+          for (std::size_t ow = 0; ow < lo; ++ow) dst[ow] = T(0);
+          for (std::size_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s + kj - g.pad];
+          for (std::size_t ow = hi; ow < g.ow; ++ow) dst[ow] = T(0);
         }
       }
 }
 
-/// dx [c, h, w] += col2im(dcol): the transpose of im2col (padding entries are dropped).
+/// dx [c, h, w] += col2im(dcol), any stride: the transpose of im2col (padding entries are dropped).
 template <class T>
-void col2im_add(const T* dcol, const ConvGeometry& g, T* dx) {
+void col2im_add_strided(const T* dcol, const ConvGeometry& g, T* dx) {
   const std::size_t s = g.stride, P = g.cols();
   for (std::size_t ch = 0; ch < g.c; ++ch)
     for (std::size_t ki = 0; ki < g.kh; ++ki)
@@ -97,12 +93,88 @@ void col2im_add(const T* dcol, const ConvGeometry& g, T* dx) {
       }
 }
 
-/// Samples per parallel chunk: about 2 million multiply-adds of forward work each, at least one
-/// sample. Depends only on the geometry, so the chunking (and dW's summation order) never
-/// depends on the thread count.
+/// Elements copied per fixed-size block in the stride-1 im2col (64 bytes: one AVX-512 register).
+template <class T>
+inline constexpr std::size_t kCopyBlock = 64 / sizeof(T);
+
+/// Stride-1 im2col through a zero-padded copy of the sample (workspace slot 3): every column
+/// row is then a run of output rows, each a contiguous read of the padded plane, copied in
+/// fixed 64-byte blocks (one vector load and store each). A block may run past the end of an
+/// output row; the next row's copy overwrites the excess, and `col` has kCopyBlock slack at
+/// its end (the caller allocates rows * cols + kCopyBlock).
+template <class T>
+void im2col_s1(const T* x, const ConvGeometry& g, T* col) {
+  constexpr std::size_t B = kCopyBlock<T>;
+  const std::size_t hp = g.h + 2 * g.pad, wp = g.w + 2 * g.pad, plane = hp * wp, P = g.cols();
+  const std::size_t blocks = (g.ow + B - 1) / B;
+  T* pad = workspace<T>(3, g.c * plane + blocks * B + wp);
+  std::fill(pad, pad + g.c * plane + blocks * B + wp, T(0));
+  for (std::size_t ch = 0; ch < g.c; ++ch)
+    for (std::size_t r = 0; r < g.h; ++r)
+      std::copy(x + (ch * g.h + r) * g.w, x + (ch * g.h + r + 1) * g.w, pad + ch * plane + (r + g.pad) * wp + g.pad);
+  for (std::size_t ch = 0; ch < g.c; ++ch)
+    for (std::size_t ki = 0; ki < g.kh; ++ki)
+      for (std::size_t kj = 0; kj < g.kw; ++kj) {
+        T* dst = col + ((ch * g.kh + ki) * g.kw + kj) * P;
+        const T* src = pad + ch * plane + ki * wp + kj;
+        for (std::size_t oh = 0; oh < g.oh; ++oh, dst += g.ow, src += wp)
+          for (std::size_t b = 0; b < blocks; ++b) std::memcpy(dst + b * B, src + b * B, B * sizeof(T));
+      }
+}
+
+/// Stride-1 col2im: accumulates into a zero-padded plane (workspace slot 3) without bounds
+/// checks, then writes its interior to dx (which need not be initialized). The additions into
+/// each element happen in the same order as in col2im_add_strided.
+template <class T>
+void col2im_s1(const T* dcol, const ConvGeometry& g, T* dx) {
+  const std::size_t hp = g.h + 2 * g.pad, wp = g.w + 2 * g.pad, plane = hp * wp, P = g.cols();
+  T* pad = workspace<T>(3, g.c * plane);
+  std::fill(pad, pad + g.c * plane, T(0));
+  for (std::size_t ch = 0; ch < g.c; ++ch)
+    for (std::size_t ki = 0; ki < g.kh; ++ki)
+      for (std::size_t kj = 0; kj < g.kw; ++kj) {
+        const T* src = dcol + ((ch * g.kh + ki) * g.kw + kj) * P;
+        T* dst = pad + ch * plane + ki * wp + kj;
+        for (std::size_t oh = 0; oh < g.oh; ++oh, src += g.ow, dst += wp)
+          for (std::size_t ow = 0; ow < g.ow; ++ow) dst[ow] += src[ow];
+      }
+  for (std::size_t ch = 0; ch < g.c; ++ch)
+    for (std::size_t r = 0; r < g.h; ++r) {
+      const T* from = pad + ch * plane + (r + g.pad) * wp + g.pad;
+      std::copy(from, from + g.w, dx + (ch * g.h + r) * g.w);
+    }
+}
+
+/// Extra elements the column workspace needs past rows * cols (im2col_s1's block overrun).
+template <class T>
+inline constexpr std::size_t kColSlack = kCopyBlock<T>;
+
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* col) {
+  if (g.stride == 1) im2col_s1(x, g, col);
+  else im2col_strided(x, g, col);
+}
+
+/// dx = col2im(dcol); dx need not be initialized.
+template <class T>
+void col2im(const T* dcol, const ConvGeometry& g, T* dx) {
+  if (g.stride == 1) {
+    col2im_s1(dcol, g, dx);
+  } else {
+    std::fill(dx, dx + g.c * g.h * g.w, T(0));
+    col2im_add_strided(dcol, g, dx);
+  }
+}
+
+/// Samples per parallel chunk: the batch in at most 16 chunks (enough to balance a few threads;
+/// every chunk sums its own dW, so fewer chunks mean less to add up), and at least ~2 million
+/// multiply-adds of forward work per chunk. Depends only on the geometry, so the chunking (and
+/// dW's summation order) never depends on the thread count.
 inline std::size_t conv_chunk(const ConvGeometry& g) {
   const std::size_t per_sample = std::max<std::size_t>(1, g.o * g.rows() * g.cols());
-  return std::clamp<std::size_t>((std::size_t{1} << 21) / per_sample, 1, 64);
+  const std::size_t by_work = std::max<std::size_t>(1, (std::size_t{1} << 21) / per_sample);
+  const std::size_t by_count = (g.n + 15) / 16;
+  return std::max<std::size_t>(1, std::max(by_work, by_count));
 }
 
 /// Runs body(chunk, first sample, sample count) over all samples in conv_chunk() pieces.
@@ -135,13 +207,13 @@ struct Conv2dNode final : Node<T> {
     const bool need_x = needs(sink, 0), need_w = needs(sink, 1), need_b = has_bias && needs(sink, 2);
     const std::size_t R = g.rows(), P = g.cols(), O = g.o;
     const auto Ri = static_cast<Eigen::Index>(R), Pi = static_cast<Eigen::Index>(P), Oi = static_cast<Eigen::Index>(O);
-    Tensor<T> dx = need_x ? Tensor<T>(x.shape()) : Tensor<T>();
+    Tensor<T> dx = need_x ? uninitialized<T>(x.shape()) : Tensor<T>();
     const std::size_t chunks = (g.n + conv_chunk(g) - 1) / conv_chunk(g);
     const std::size_t per_chunk = O * R + O;  // dW then db
     T* partial = (need_w || need_b) ? workspace<T>(2, chunks * per_chunk) : nullptr;
     Eigen::Map<const ConvMat<T>> W(w.data(), Oi, Ri);
     for_sample_chunks(g, [&](std::size_t k, std::size_t first, std::size_t count) {
-      T* col = workspace<T>(0, R * P);
+      T* col = workspace<T>(0, R * P + kColSlack<T>);
       T* dcol = need_x ? workspace<T>(1, R * P) : nullptr;
       Eigen::Map<ConvMat<T>> DW(partial ? partial + k * per_chunk : nullptr, Oi, Ri);
       Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> DB(partial ? partial + k * per_chunk + O * R : nullptr, Oi);
@@ -160,7 +232,7 @@ struct Conv2dNode final : Node<T> {
         if (need_x) {
           Eigen::Map<ConvMat<T>> DCOL(dcol, Ri, Pi);
           DCOL.noalias() = W.transpose() * DY;
-          col2im_add(dcol, g, dx.data() + s * g.c * g.h * g.w);
+          col2im(dcol, g, dx.data() + s * g.c * g.h * g.w);
         }
       }
     });
@@ -239,7 +311,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const std::type_id
   Eigen::Map<const detail::ConvMat<T>> W(wc.data(), Oi, Ri);
   const T* bp = bias ? bc.data() : nullptr;
   detail::for_sample_chunks(g, [&](std::size_t, std::size_t first, std::size_t count) {
-    T* col = detail::workspace<T>(0, R * P);
+    T* col = detail::workspace<T>(0, R * P + detail::kColSlack<T>);
     Eigen::Map<detail::ConvMat<T>> COL(col, Ri, Pi);
     for (std::size_t s = first; s < first + count; ++s) {
       detail::im2col(xc.data() + s * g.c * g.h * g.w, g, col);

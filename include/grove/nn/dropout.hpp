@@ -2,6 +2,7 @@
 /// \file Dropout: in training, zeroes each element with probability p and scales the rest by
 /// 1/(1-p) (inverted dropout, as PyTorch); identity in eval mode.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,7 +63,14 @@ Tensor<T> dropout(const Tensor<T>& x, double p, Rng& rng, bool training = true) 
   const std::size_t n = xc.size();
   std::vector<T> mask(n);
   const T keep = p >= 1.0 ? T(0) : static_cast<T>(1.0 / (1.0 - p));
-  for (std::size_t i = 0; i < n; ++i) mask[i] = rng.uniform() < p ? T(0) : keep;
+  // Each 64-bit draw decides two elements: element i is dropped when its 32-bit half is below
+  // p * 2^32 (p is resolved to 2^-32, far below any visible difference).
+  const auto threshold = static_cast<std::uint64_t>(std::ldexp(p, 32));
+  for (std::size_t i = 0; i < n; i += 2) {
+    const std::uint64_t r = rng.next_u64();
+    mask[i] = (r & 0xFFFFFFFFu) < threshold ? T(0) : keep;
+    if (i + 1 < n) mask[i + 1] = (r >> 32) < threshold ? T(0) : keep;
+  }
   Tensor<T> y = detail::uninitialized<T>(xc.shape());
   const T* xp = xc.data();
   T* yp = y.data();
