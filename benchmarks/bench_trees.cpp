@@ -58,7 +58,7 @@ void BM_HistogramGathered(benchmark::State& state) {
   std::vector<double> hist(256 * 2);
   for (auto _ : state) {
     std::fill(hist.begin(), hist.end(), 0.0);
-    trees::detail::accumulate_histogram(col.data(), rows.data(), 0, stats.data(), rows.size(), 2, hist.data());
+    grove::detail::accumulate_histogram(col.data(), rows.data(), 0, stats.data(), rows.size(), 2, hist.data());
     benchmark::DoNotOptimize(hist.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size()));

@@ -4,6 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+#include <utility>
+#include <future>
+#include <memory>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <numeric>
@@ -72,7 +79,10 @@ TEST_CASE("Rng: shuffle is a permutation and streams are independent of draws") 
 }
 
 TEST_CASE("threads: set_num_threads validates and parallel_for covers the range once") {
-  CHECK_THROWS_WITH_AS(set_num_threads(0), "set_num_threads: n must be >= 1, got 0", ValueError);
+  CHECK_THROWS_WITH_AS(set_num_threads(0), "set_num_threads: n must be in [1, 4096], got 0", ValueError);
+  // A huge count would start that many OS threads at the next parallel loop.
+  CHECK_THROWS_WITH_AS(set_num_threads(1000000000), "set_num_threads: n must be in [1, 4096], got 1000000000",
+                       ValueError);
   for (std::size_t threads : {1u, 2u, 4u}) {
     ThreadCountGuard guard(threads);
     CHECK(num_threads() == threads);
@@ -82,6 +92,20 @@ TEST_CASE("threads: set_num_threads validates and parallel_for covers the range 
     });
     for (auto& h : hits) CHECK(h.load() == 1);
   }
+}
+
+TEST_CASE("threads: a huge grain or an empty range still covers the range exactly once") {
+  for (const std::size_t grain : {std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max() - 1,
+                                  std::size_t{1} << 63}) {
+    std::vector<std::pair<std::size_t, std::size_t>> calls;
+    parallel_for(3, 8, grain, [&](std::size_t lo, std::size_t hi) { calls.emplace_back(lo, hi); });
+    CHECK(calls == std::vector<std::pair<std::size_t, std::size_t>>{{3, 8}});  // was skipped: the chunk count wrapped to 0
+  }
+  int runs = 0;
+  parallel_for(5, 5, 1, [&](std::size_t, std::size_t) { ++runs; });
+  parallel_for(9, 5, 1, [&](std::size_t, std::size_t) { ++runs; });
+  parallel_for_chunks(0, [&](std::size_t) { ++runs; });
+  CHECK(runs == 0);
 }
 
 TEST_CASE("threads: nested parallel regions run serially and exceptions propagate") {
@@ -102,6 +126,66 @@ TEST_CASE("threads: nested parallel regions run serially and exceptions propagat
   std::atomic<int> after{0};
   parallel_for(0, 100, 10, [&](std::size_t lo, std::size_t hi) { after += static_cast<int>(hi - lo); });
   CHECK(after.load() == 100);
+}
+
+namespace {
+
+// Runs f on a detached thread and waits at most `limit`: a regression that deadlocks fails the
+// test instead of hanging CI. Returns the message of what f threw ("" if nothing), or nullopt
+// on a timeout (then the process exits: the pool is wedged and later tests would hang).
+template <class F>
+std::string message_within(F f, std::chrono::seconds limit) {
+  auto result = std::make_shared<std::promise<std::string>>();
+  std::future<std::string> done = result->get_future();
+  std::thread([f, result] {
+    try {
+      f();
+      result->set_value("");
+    } catch (const Error& e) {
+      result->set_value(std::string("Error: ") + e.what());
+    } catch (...) {
+      result->set_value("another exception");
+    }
+  }).detach();
+  if (done.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "FAILED: the call did not finish within %lld s (deadlock)\n",
+                 static_cast<long long>(limit.count()));
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  return done.get();
+}
+
+}  // namespace
+
+TEST_CASE("threads: resizing the pool inside a parallel_for body is an Error, not a deadlock") {
+  const std::string expected_set =
+      "Error: set_num_threads: called inside a parallel_for body; the thread pool cannot be resized while it runs "
+      "that loop (it would deadlock). Set the thread count before the parallel loop starts";
+  const std::string expected_guard =
+      "Error: ThreadCountGuard: called inside a parallel_for body; the thread pool cannot be resized while it "
+      "runs that loop (it would deadlock). Set the thread count before the parallel loop starts";
+  for (std::size_t threads : {1u, 2u, 3u}) {
+    CAPTURE(threads);
+    ThreadCountGuard outer(threads);
+    CHECK(message_within([] { parallel_for(0, 8, 1, [](std::size_t, std::size_t) { set_num_threads(1); }); },
+                         std::chrono::seconds(20)) == expected_set);
+    CHECK(message_within(
+              [] {
+                parallel_for_chunks(6, [](std::size_t) {
+                  ThreadCountGuard inner(4);
+                });
+              },
+              std::chrono::seconds(20)) == expected_guard);
+    CHECK(num_threads() == threads);  // the failed calls changed nothing
+    // The pool still runs work afterwards.
+    std::atomic<int> sum{0};
+    parallel_for(0, 100, 10, [&](std::size_t lo, std::size_t hi) { sum += static_cast<int>(hi - lo); });
+    CHECK(sum.load() == 100);
+  }
+  // Outside any region (including a one-chunk loop, which runs inline) resizing is fine.
+  parallel_for(0, 5, 10, [](std::size_t, std::size_t) { ThreadCountGuard g(2); });
+  CHECK_FALSE(in_parallel_region());
 }
 
 TEST_CASE("threads: chunked reductions are bitwise identical for any thread count") {

@@ -131,8 +131,9 @@ TEST_CASE("load: a well-formed file with bad indices is rejected before use") {
   // splits on a feature the model does not have.
   auto craft = [](std::int32_t right, std::uint32_t feature) {
     io::BinaryWriter w;
-    trees::detail::ForestConfig cfg;
-    trees::detail::write_forest_config(w, cfg);
+    const DecisionTreeRegressorParams params;
+    detail::write_fields(w, params, detail::kForestFields<DecisionTreeRegressorParams>);
+    data::write_schema(w, data::Schema{});
     w.write<std::uint64_t>(2);  // features
     w.write<std::uint64_t>(0);  // regression
     w.write_vector(std::vector<double>{0.5, 0.5});
@@ -146,19 +147,20 @@ TEST_CASE("load: a well-formed file with bad indices is rejected before use") {
     w.write<std::uint64_t>(1);
     w.write_vector(t.nodes);
     w.write_vector(t.values);
+    w.write_vector(t.categories);
     const std::string path = tmp("crafted.bin");
-    w.save(path, "grove.trees.DecisionTreeRegressor", 1);
+    w.save(path, "grove.trees.DecisionTreeRegressor", 2);
     return path;
   };
   CHECK_NOTHROW(DecisionTreeRegressor::load(craft(2, 1)));
   const std::string bad_child = craft(7, 0);
   CHECK_THROWS_WITH_AS(DecisionTreeRegressor::load(bad_child),
-                       ("load: '" + bad_child + "' at byte 271: tree 0: node 0 has children 1, 7 (valid: 1..2)").c_str(),
+                       ("load: '" + bad_child + "' at byte 600: tree 0: node 0 has children 1, 7 (valid: 1..2)").c_str(),
                        FormatError);
   CHECK_THROWS_AS(DecisionTreeRegressor::load(craft(0, 0)), FormatError);  // a cycle back to the root
   const std::string bad_feature = craft(2, 5);
   CHECK_THROWS_WITH_AS(DecisionTreeRegressor::load(bad_feature),
-                       ("load: '" + bad_feature + "' at byte 271: tree 0: node 0 splits on feature 5 of 2").c_str(),
+                       ("load: '" + bad_feature + "' at byte 600: tree 0: node 0 splits on feature 5 of 2").c_str(),
                        FormatError);
 }
 

@@ -30,6 +30,13 @@ public:
   using Error::Error;
 };
 
+/// A file that cannot be written (missing directory, no permission, disk full); the message
+/// names the operation, the path and the system's reason.
+class IoError : public Error {
+public:
+  using Error::Error;
+};
+
 namespace detail {
 
 // Cold, out-of-line throw helpers keep the hot paths that validate input small.
@@ -44,6 +51,9 @@ namespace detail {
 }
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_format_error(const std::string& msg) {
   throw FormatError(msg);
+}
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_io_error(const std::string& msg) {
+  throw IoError(msg);
 }
 
 }  // namespace detail

@@ -9,12 +9,15 @@
 
 namespace grove {
 
-/// Shortest text that reads back as exactly `v`: "0.1", "1e-08", "-3", "nan", "inf", "-inf".
+/// Shortest text that reads back as exactly `v`: "0.1", "1e-08", "-3", "nan", "inf", "-inf";
+/// whole numbers below 2^53 keep every digit ("2000000", not "2e+06": counts and sizes read plainly).
 inline std::string format_number(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  const bool whole = std::fabs(v) < 0x1p53 && std::floor(v) == v;
+  const auto res = whole ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, res.ptr);
 }
 

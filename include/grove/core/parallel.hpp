@@ -174,9 +174,29 @@ private:
 /// Number of threads parallel work may use (default: hardware threads).
 inline std::size_t num_threads() noexcept { return detail::ThreadPool::instance().threads(); }
 
-/// Sets the number of threads for all of grove's parallel work; n must be >= 1.
+namespace detail {
+
+// Resizing the pool waits for the running region to finish, and a body of that region can never
+// finish while it waits: a deadlock. Refused from any body, whatever the thread count, so code
+// that passes with one thread cannot hang with two.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_resize_in_region(const char* op) {
+  throw_error(std::string(op) +
+              ": called inside a parallel_for body; the thread pool cannot be resized while it runs that "
+              "loop (it would deadlock). Set the thread count before the parallel loop starts");
+}
+
+}  // namespace detail
+
+/// Most threads set_num_threads accepts (each is an OS thread the pool may start).
+inline constexpr std::size_t kMaxThreads = 4096;
+
+/// Sets the number of threads for all of grove's parallel work; n must be in [1, kMaxThreads].
+/// Calling it inside a parallel_for body (in_parallel_region()) is an Error.
 inline void set_num_threads(std::size_t n) {
-  if (n == 0) detail::throw_value_error("set_num_threads: n must be >= 1, got 0");
+  if (n == 0 || n > kMaxThreads)
+    detail::throw_value_error("set_num_threads: n must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                              std::to_string(n));
+  if (detail::ThreadPool::in_parallel_region()) detail::throw_resize_in_region("set_num_threads");
   detail::ThreadPool::instance().set_threads(n);
 }
 
@@ -197,7 +217,7 @@ inline void parallel_for(std::size_t begin, std::size_t end, std::size_t grain,
   if (end <= begin) return;
   if (grain == 0) grain = 1;
   const std::size_t n = end - begin;
-  const std::size_t n_chunks = (n + grain - 1) / grain;
+  const std::size_t n_chunks = n / grain + (n % grain != 0);  // (n + grain - 1) / grain overflows for a huge grain
   if (n_chunks == 1) {
     body(begin, end);
     return;
@@ -208,10 +228,14 @@ inline void parallel_for(std::size_t begin, std::size_t end, std::size_t grain,
   });
 }
 
-/// RAII: sets the thread count for a scope and restores the previous one.
+/// RAII: sets the thread count for a scope and restores the previous one. Like set_num_threads,
+/// it is an Error inside a parallel_for body.
 class ThreadCountGuard {
 public:
-  explicit ThreadCountGuard(std::size_t n) : old_(num_threads()) { set_num_threads(n); }
+  explicit ThreadCountGuard(std::size_t n) : old_(num_threads()) {
+    if (in_parallel_region()) detail::throw_resize_in_region("ThreadCountGuard");
+    set_num_threads(n);
+  }
   ~ThreadCountGuard() { set_num_threads(old_); }
   ThreadCountGuard(const ThreadCountGuard&) = delete;
   ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;

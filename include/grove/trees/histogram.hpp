@@ -1,11 +1,14 @@
 #pragma once
-/// \file Histogram kernels: per-bin sums of per-row statistics (gradient/hessian pairs for
-/// boosting, weighted class counts for forests) over the rows of one tree node.
+/// \file Histograms of per-row statistics over bins (gradient/hessian pairs for boosting,
+/// weighted class counts or targets for forests): the build and subtract kernels, and the pool
+/// that owns the histograms kept between levels of a tree, under a memory budget, deciding for
+/// each split which child is built from rows and which is derived by subtraction.
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
-namespace grove::trees::detail {
+namespace grove::detail {
 
 /// hist[code(row) * C + c] += stats[i * C + c] for the node's rows (stats already gathered into
 /// node order). `rows` may be null when the node's rows are the contiguous block starting at
@@ -62,4 +65,92 @@ inline void subtract_histogram(double* parent, const double* child, std::size_t 
   for (std::size_t i = 0; i < len; ++i) parent[i] -= child[i];
 }
 
-}  // namespace grove::trees::detail
+/// Per-thread scratch histogram for nodes whose histogram is not kept. It is all zeros between
+/// uses: users clear what they touched.
+inline double* scratch_histogram(std::size_t len) {
+  static thread_local std::vector<double> buf;
+  if (buf.size() < len) buf.resize(len, 0.0);
+  return buf.data();
+}
+
+/// How the two children of a split get their histograms.
+struct ChildHistograms {
+  int buffer[2] = {-1, -1};  ///< pool buffer each child keeps (-1: built in scratch, not kept)
+  int build[2] = {-1, -1};   ///< children built from rows (0 left, 1 right), -1 for unused slots
+  int derive = -1;           ///< child whose histogram is the parent's minus build[0]'s, or -1
+};
+
+/// Whole-tree histograms (every feature's bins, `width` doubles) kept for nodes that may split
+/// again. Buffers are recycled between nodes and trees; a new one is allocated only while the
+/// kept ones fit `budget` bytes, past which children are built from rows without keeping.
+class HistogramPool {
+public:
+  /// Forgets the buffers if the width changed; keeps them (for reuse) otherwise.
+  void reset(std::size_t width, std::size_t budget_bytes) {
+    if (width != width_) {
+      buffers_.clear();
+      free_.clear();
+    }
+    width_ = width;
+    budget_ = budget_bytes;
+  }
+
+  /// A zero-or-stale buffer (callers clear what they build); recycled when one is free.
+  int acquire() {
+    if (!free_.empty()) {
+      const int b = free_.back();
+      free_.pop_back();
+      return b;
+    }
+    buffers_.emplace_back(width_, 0.0);
+    return static_cast<int>(buffers_.size() - 1);
+  }
+  /// Returns buffer b (ignored when b < 0).
+  void release(int b) {
+    if (b >= 0) free_.push_back(b);
+  }
+  /// True when acquire() needs no allocation beyond the budget.
+  bool can_acquire() const noexcept {
+    return !free_.empty() || (buffers_.size() + 1) * width_ * sizeof(double) <= budget_;
+  }
+  double* data(int b) noexcept { return buffers_[static_cast<std::size_t>(b)].data(); }
+  std::size_t width() const noexcept { return width_; }
+  /// Buffers allocated so far (kept or free).
+  std::size_t allocated() const noexcept { return buffers_.size(); }
+
+  /// Plans the children of a split whose parent holds `parent_buf` (-1: none kept).
+  /// With subtraction on and both children splittable, the smaller child is built into a new
+  /// buffer and the larger derived in the parent's; with one splittable child it builds into the
+  /// parent's buffer; otherwise (subtraction off, no parent buffer, or over budget) the
+  /// splittable children are built in scratch. The parent's buffer is passed on or released.
+  ChildHistograms plan_children(int parent_buf, bool need_left, bool need_right, bool left_smaller,
+                                bool subtraction) {
+    ChildHistograms plan;
+    const bool keep = subtraction && parent_buf >= 0;
+    if (keep && need_left && need_right && can_acquire()) {
+      const int small = left_smaller ? 0 : 1;
+      plan.buffer[small] = acquire();
+      plan.buffer[1 - small] = parent_buf;
+      plan.build[0] = small;
+      plan.derive = 1 - small;
+    } else if (keep && need_left != need_right) {
+      const int child = need_left ? 0 : 1;
+      plan.buffer[child] = parent_buf;
+      plan.build[0] = child;
+    } else {
+      release(parent_buf);
+      int k = 0;
+      if (need_left) plan.build[k++] = 0;
+      if (need_right) plan.build[k] = 1;
+    }
+    return plan;
+  }
+
+private:
+  std::size_t width_ = 0;
+  std::size_t budget_ = 0;
+  std::vector<std::vector<double>> buffers_;
+  std::vector<int> free_;
+};
+
+}  // namespace grove::detail

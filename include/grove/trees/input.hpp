@@ -1,15 +1,20 @@
 #pragma once
-/// \file Input checks shared by the tree models: feature matrices, labels, targets, params.
+/// \file Input checks shared by the tree models: feature matrices, class labels and regression
+/// targets (through core/check.hpp), and the data the engines train on.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <sstream>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/tensor/tensor.hpp"
 
 namespace grove::trees {
@@ -21,38 +26,33 @@ struct ValidationSet {
   Tensor<TY> y;
 };
 
-namespace detail {
+/// What fit takes besides the data: fit(X, y, {.n_classes = 4}).
+struct FitOptions {
+  /// Classifiers: the class count, for data in which not every class occurs (a fold of a larger
+  /// data set). 0 infers it as the largest label + 1, and then every class must occur.
+  std::size_t n_classes = 0;
+};
 
-using grove::detail::throw_error;
-using grove::detail::throw_value_error;
+}  // namespace grove::trees
 
-inline std::string format_number(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
+namespace grove::detail {
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_fitted(std::string_view op) {
+  throw_error(std::string(op) + ": the model is not fitted; call fit first");
 }
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_range(const std::string& op, const char* name, double value,
-                                                              const char* range) {
-  throw_value_error(op + ": " + name + " must be in " + range + ", got " + format_number(value));
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_row_size(std::string_view op, std::size_t got,
+                                                                 std::size_t want) {
+  throw_value_error(std::string(op) + ": row has " + std::to_string(got) + " features but the model was fit with " +
+                    std::to_string(want));
 }
 
-/// Throws unless lo <= v <= hi (the message shows `range`, e.g. "[2, 255]").
-inline void check_range(const std::string& op, const char* name, double v, double lo, double hi, const char* range) {
-  if (!(v >= lo && v <= hi)) throw_range(op, name, v, range);
-}
-/// Throws unless lo < v <= hi.
-inline void check_range_open_low(const std::string& op, const char* name, double v, double lo, double hi,
-                                 const char* range) {
-  if (!(v > lo && v <= hi)) throw_range(op, name, v, range);
-}
-
-/// X as a contiguous float n x d tensor, checked to be 2-D and non-empty.
+/// X as a contiguous float tensor, checked to be 2-D.
 template <class TX>
-Tensor<float> feature_matrix(const Tensor<TX>& X, const std::string& op) {
+Tensor<float> float_matrix(const Tensor<TX>& X, std::string_view op) {
   static_assert(std::is_floating_point_v<TX>, "tree models take float or double features");
-  if (X.dim() != 2) throw_value_error(op + ": X must be 2-D (rows x features), got shape " + to_string(X.shape()));
-  if (X.shape(0) == 0 || X.shape(1) == 0) throw_value_error(op + ": X is empty (shape " + to_string(X.shape()) + ")");
+  if (X.dim() != 2)
+    throw_value_error(std::string(op) + ": X must be 2-D (rows x features), got shape " + to_string(X.shape()));
   if constexpr (std::is_same_v<TX, float>) {
     return X.is_contiguous() ? X : X.contiguous();
   } else {
@@ -60,71 +60,87 @@ Tensor<float> feature_matrix(const Tensor<TX>& X, const std::string& op) {
   }
 }
 
+/// Training features: 2-D and non-empty.
+template <class TX>
+Tensor<float> feature_matrix(const Tensor<TX>& X, std::string_view op) {
+  Tensor<float> out = float_matrix(X, op);
+  if (out.shape(0) == 0 || out.shape(1) == 0)
+    throw_value_error(std::string(op) + ": X is empty (shape " + to_string(X.shape()) + ")");
+  return out;
+}
+
+/// Features to predict: the model is fitted and X has its feature count.
+template <class TX>
+Tensor<float> predict_matrix(const Tensor<TX>& X, std::size_t n_features, bool fitted, std::string_view op) {
+  if (!fitted) throw_not_fitted(op);
+  Tensor<float> out = float_matrix(X, op);
+  if (out.shape(1) != n_features)
+    throw_value_error(std::string(op) + ": X has " + std::to_string(out.shape(1)) +
+                      " features but the model was fit with " + std::to_string(n_features));
+  return out;
+}
+
+/// y's values as doubles: a vector (or one column) with one value per row of X.
 template <class TY>
-std::vector<double> target_values(const Tensor<TY>& y, std::size_t n_rows, const std::string& op) {
+std::vector<double> target_values(const Tensor<TY>& y, std::size_t n_rows, std::string_view op) {
   const bool column = y.dim() == 2 && y.shape(1) == 1;
-  if (y.dim() != 1 && !column) throw_value_error(op + ": y must be 1-D, got shape " + to_string(y.shape()));
+  if (y.dim() != 1 && !column)
+    throw_value_error(std::string(op) + ": y must be 1-D, got shape " + to_string(y.shape()));
   if (y.size() != n_rows)
-    throw_value_error(op + ": X has " + std::to_string(n_rows) + " rows but y has " + std::to_string(y.size()));
+    throw_value_error(std::string(op) + ": X has " + std::to_string(n_rows) + " rows but y has " +
+                      std::to_string(y.size()));
   const std::vector<TY> v = y.to_vector();
   return std::vector<double>(v.begin(), v.end());
 }
 
-/// Class labels 0..k-1 from any arithmetic tensor; returns them and sets n_classes = max + 1 (at least 2).
-template <class TY>
-std::vector<std::int32_t> class_labels(const Tensor<TY>& y, std::size_t n_rows, const std::string& op,
-                                       std::size_t& n_classes) {
-  constexpr double kMaxClasses = 65536;
-  const std::vector<double> v = target_values(y, n_rows, op);
-  std::vector<std::int32_t> out(v.size());
-  std::int32_t max_label = 0;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double x = v[i];
-    if (!(x >= 0.0 && x < kMaxClasses) || x != std::floor(x))
-      throw_value_error(op + ": label " + format_number(x) + " at row " + std::to_string(i) +
-                        " is not a class index (labels must be integers 0..k-1, k <= 65536)");
-    out[i] = static_cast<std::int32_t>(x);
-    max_label = std::max(max_label, out[i]);
-  }
-  n_classes = std::max<std::size_t>(2, static_cast<std::size_t>(max_label) + 1);
-  return out;
+/// Class labels of y as floats (exact: at most kMaxClasses), with the class count.
+struct LabelSet {
+  std::vector<float> y;
+  std::size_t n_classes = 0;
+};
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_one_class(std::string_view op) {
+  throw_value_error(std::string(op) +
+                    ": y holds a single class (0); a classifier needs at least two (pass n_classes to fit data "
+                    "that lacks some classes)");
 }
 
-/// Regression targets: finite values.
+/// Labels 0..k-1 in any arithmetic tensor, through core's class_labels (one limit,
+/// kMaxClasses). n_classes > 0 fixes k (a class may then be absent); 0 infers k as the largest
+/// label + 1 with every class present and at least two classes.
 template <class TY>
-std::vector<float> regression_targets(const Tensor<TY>& y, std::size_t n_rows, const std::string& op) {
+LabelSet tree_labels(const Tensor<TY>& y, std::size_t n_rows, std::string_view op, std::size_t n_classes) {
+  if (n_classes > 0) check_range(op, "n_classes", static_cast<double>(n_classes), Interval{2, double(kMaxClasses)});
+  const std::vector<double> v = target_values(y, n_rows, op);
+  const LabelOptions options{.n_classes = n_classes, .require_all_present = true};
+  const ClassLabels labels = class_labels(v.data(), v.size(), op, "y", options);
+  if (labels.n_classes < 2) throw_one_class(op);
+  return {std::vector<float>(labels.index.begin(), labels.index.end()), labels.n_classes};
+}
+
+/// Regression targets: finite and within float range (leaf values are floats; a target beyond
+/// it would turn into inf).
+template <class TY>
+std::vector<float> regression_targets(const Tensor<TY>& y, std::size_t n_rows, std::string_view op) {
   const std::vector<double> v = target_values(y, n_rows, op);
   std::vector<float> out(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i]))
-      throw_value_error(op + ": target " + format_number(v[i]) + " at row " + std::to_string(i) + " is not finite");
+      throw_value_error(std::string(op) + ": target " + format_number(v[i]) + " at row " + std::to_string(i) +
+                        " is not finite");
+    if (std::fabs(v[i]) > static_cast<double>(std::numeric_limits<float>::max()))
+      throw_value_error(std::string(op) + ": target " + format_number(v[i]) + " at row " + std::to_string(i) +
+                        " is beyond float range (about 3.4e38); rescale the target");
     out[i] = static_cast<float>(v[i]);
   }
   return out;
 }
 
-/// Checks a prediction input against the fitted feature count.
-template <class TX>
-Tensor<float> predict_matrix(const Tensor<TX>& X, std::size_t n_features, bool fitted, const std::string& op) {
-  if (!fitted) throw_error(op + ": the model is not fitted; call fit first");
-  if (X.dim() != 2) throw_value_error(op + ": X must be 2-D (rows x features), got shape " + to_string(X.shape()));
-  if (X.shape(1) != n_features)
-    throw_value_error(op + ": X has " + std::to_string(X.shape(1)) + " features but the model was fit with " +
-                      std::to_string(n_features));
-  if constexpr (std::is_same_v<TX, float>) {
-    return X.is_contiguous() ? X : X.contiguous();
-  } else {
-    return X.template to<float>();
-  }
-}
-
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_row_size(const std::string& op, std::size_t got,
-                                                                 std::size_t want) {
-  throw_value_error(op + ": row has " + std::to_string(got) + " features but the model was fit with " +
-                    std::to_string(want));
-}
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_fitted(const std::string& op) {
-  throw_error(op + ": the model is not fitted; call fit first");
+/// The largest |value| of a vector (0 when empty).
+inline double max_magnitude(const std::vector<float>& v) noexcept {
+  double m = 0.0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::fabs(x)));
+  return m;
 }
 
 /// Normalized copy of per-feature gains (all zeros stay zeros).
@@ -137,5 +153,4 @@ inline std::vector<double> normalized(const std::vector<double>& gain) {
   return out;
 }
 
-}  // namespace detail
-}  // namespace grove::trees
+}  // namespace grove::detail

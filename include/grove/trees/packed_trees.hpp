@@ -12,7 +12,10 @@
 
 #include "grove/trees/tree.hpp"
 
-namespace grove::trees::detail {
+namespace grove::detail {
+
+using trees::Tree;
+using trees::TreeNode;
 
 /// Complete-layout copy of a sequence of trees (every tree no deeper than kMaxDepth).
 class PackedTrees {
@@ -118,4 +121,4 @@ private:
   std::vector<int> depth_;
 };
 
-}  // namespace grove::trees::detail
+}  // namespace grove::detail

@@ -1,7 +1,8 @@
 #pragma once
-/// \file Writing and reading trees inside grove's binary container, with every loaded index
+/// \file Writing and reading trees inside grove's binary container, with every loaded tree
 /// validated so a crafted file cannot make prediction read out of bounds.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,50 +10,59 @@
 
 #include "grove/io/binary.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/validate.hpp"
 
-namespace grove::trees::detail {
+namespace grove::detail {
 
 inline constexpr std::size_t kMaxTrees = std::size_t{1} << 24;
-inline constexpr std::size_t kMaxNodes = std::size_t{1} << 30;
 
-inline void write_trees(io::BinaryWriter& w, const std::vector<Tree>& trees) {
+/// Per tree: outputs, nodes, values and (kind version 2) the category-set words.
+inline void write_trees(io::BinaryWriter& w, const std::vector<trees::Tree>& trees) {
   w.write<std::uint64_t>(trees.size());
-  for (const Tree& t : trees) {
+  for (const trees::Tree& t : trees) {
     w.write<std::uint64_t>(t.n_outputs);
     w.write_vector(t.nodes);
     w.write_vector(t.values);
+    w.write_vector(t.categories);
   }
 }
 
-/// Reads trees and checks each: structure, features below n_features, n_outputs as expected.
-inline std::vector<Tree> read_trees(io::BinaryReader& r, std::size_t n_features, std::size_t n_outputs) {
+/// Reads trees written by write_trees (version 1 files have no category words) and proves each
+/// a valid tree for the model (check_tree) with n_outputs values per node.
+inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, const TreeChecks& checks, std::size_t n_outputs,
+                                           std::uint32_t version) {
   const auto n = r.read<std::uint64_t>();
   if (n > kMaxTrees) r.fail("tree count " + std::to_string(n) + " is implausible");
-  std::vector<Tree> trees;
-  trees.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, r.remaining() / 16 + 1)));
+  std::vector<trees::Tree> out;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, r.remaining() / 16 + 1)));
   for (std::uint64_t i = 0; i < n; ++i) {
-    Tree t;
+    trees::Tree t;
     const auto outs = r.read<std::uint64_t>();
     if (outs != n_outputs)
       r.fail("tree " + std::to_string(i) + " has " + std::to_string(outs) + " outputs, expected " +
              std::to_string(n_outputs));
     t.n_outputs = static_cast<std::size_t>(outs);
-    t.nodes = r.read_vector<TreeNode>(kMaxNodes);
-    t.values = r.read_vector<float>(kMaxNodes * n_outputs);
-    const std::string bad = t.validate(n_features);
+    t.nodes = r.read_vector<trees::TreeNode>(kMaxTreeNodes);
+    t.values = r.read_vector<float>(kMaxTreeNodes * n_outputs);
+    if (version >= 2) t.categories = r.read_vector<std::uint32_t>(kMaxTreeNodes);
+    const std::string bad = check_tree(t, checks);
     if (!bad.empty()) r.fail("tree " + std::to_string(i) + ": " + bad);
     t.compute_depth();
-    trees.push_back(std::move(t));
+    out.push_back(std::move(t));
   }
-  return trees;
+  return out;
 }
 
-/// Reads a count-prefixed double array that must have exactly `count` elements.
-inline std::vector<double> read_doubles(io::BinaryReader& r, std::size_t count, const char* what) {
+/// Reads a count-prefixed double array that must have exactly `count` finite elements (and
+/// none negative when `non_negative`).
+inline std::vector<double> read_doubles(io::BinaryReader& r, std::size_t count, const char* what,
+                                        bool non_negative = false) {
   std::vector<double> v = r.read_vector<double>(count);
   if (v.size() != count)
     r.fail(std::string(what) + ": " + std::to_string(v.size()) + " values, expected " + std::to_string(count));
+  const std::string bad = check_numbers(v, what, non_negative);
+  if (!bad.empty()) r.fail(bad);
   return v;
 }
 
-}  // namespace grove::trees::detail
+}  // namespace grove::detail

@@ -1,0 +1,93 @@
+#pragma once
+/// \file Parameters of the gradient-boosting models: one struct template for the classifier
+/// and the regressor, and the one table of its fields (name, member, allowed range) from which
+/// validation, the model file and set_param/get_params are derived. A new parameter is a member
+/// here plus one line in the table.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+#include "grove/core/check.hpp"
+#include "grove/core/error.hpp"
+#include "grove/trees/fields.hpp"
+#include "grove/trees/losses.hpp"
+
+namespace grove::trees {
+
+/// Defaults that differ between the boosting classifier and regressor.
+struct BoostingClassification {
+  static constexpr bool kClassifier = true;
+  static constexpr Loss kLoss = Loss::LogLoss;
+  static constexpr Interval kLosses{4, 4};  ///< log_loss
+};
+struct BoostingRegression {
+  static constexpr bool kClassifier = false;
+  static constexpr Loss kLoss = Loss::SquaredError;
+  static constexpr Interval kLosses{0, 1};  ///< squared_error, absolute_error
+};
+
+/// Parameters of GradientBoostingClassifier / GradientBoostingRegressor (fields in the order
+/// designated initializers must follow).
+template <class Task>
+struct GradientBoostingParams {
+  using TaskType = Task;
+  static constexpr bool kClassifier = Task::kClassifier;
+  std::size_t n_estimators = 100;         ///< boosting rounds, [1, 1048576]
+  double learning_rate = 0.1;             ///< shrinkage, (0, 1]
+  int max_depth = 6;                      ///< [0, 64]; 0 = unlimited (needs max_leaves)
+  std::size_t max_bins = 255;             ///< value bins per feature, [2, 255]
+  double l2 = 1.0;                        ///< L2 penalty on leaf values, >= 0
+  double min_child_weight = 1.0;          ///< least hessian sum per child, >= 0
+  double subsample = 1.0;                 ///< rows drawn per round, (0, 1]
+  double colsample = 1.0;                 ///< features drawn per tree, (0, 1]
+  std::size_t early_stopping_rounds = 0;  ///< stop after this many rounds without a better val_loss (0: off)
+  std::uint64_t seed = 0;
+  std::size_t max_leaves = 0;             ///< 0: depth-wise; else leaf-wise growth up to this many leaves
+  double min_split_gain = 0.0;            ///< least loss reduction to split, >= 0
+  Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error or absolute_error
+};
+
+/// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
+using GradientBoostingClassifierParams = GradientBoostingParams<BoostingClassification>;
+/// Parameters of GradientBoostingRegressor.
+using GradientBoostingRegressorParams = GradientBoostingParams<BoostingRegression>;
+
+}  // namespace grove::trees
+
+namespace grove::detail {
+
+/// The boosting family's field table.
+template <class P>
+inline constexpr auto kBoostingFields = std::tuple{
+    param_field("n_estimators", &P::n_estimators, Interval{1, 1048576}),
+    param_field("learning_rate", &P::learning_rate, Interval{0, 1, true}),
+    param_field("max_depth", &P::max_depth, Interval{0, 64}),
+    param_field("max_bins", &P::max_bins, Interval{2, 255}),
+    param_field("l2", &P::l2, Interval{0}),
+    param_field("min_child_weight", &P::min_child_weight, Interval{0}),
+    param_field("subsample", &P::subsample, Interval{0, 1, true}),
+    param_field("colsample", &P::colsample, Interval{0, 1, true}),
+    param_field("early_stopping_rounds", &P::early_stopping_rounds, Interval{0, 1048576}),
+    param_field("seed", &P::seed),
+    param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
+    param_field("min_split_gain", &P::min_split_gain, Interval{0}),
+    param_field("loss", &P::loss, P::TaskType::kLosses),
+};
+
+/// The fields a kind version 1 file stored, in order, before the engine state.
+inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
+    "n_estimators", "learning_rate", "max_depth",             "max_bins", "l2",         "min_child_weight",
+    "subsample",    "colsample",     "early_stopping_rounds", "seed",     "max_leaves", "min_split_gain"};
+
+/// Every range in the table, then what ties fields together.
+template <class Task>
+void check_params(const trees::GradientBoostingParams<Task>& p, std::string_view op) {
+  check_fields(p, kBoostingFields<trees::GradientBoostingParams<Task>>, op);
+  if (p.max_leaves == 1) throw_params(op, "max_leaves must be 0 (no limit) or at least 2, got 1");
+  if (p.max_depth == 0 && p.max_leaves == 0) throw_params(op, "max_depth = 0 (unlimited) needs max_leaves > 0");
+}
+
+}  // namespace grove::detail

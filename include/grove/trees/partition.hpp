@@ -1,0 +1,98 @@
+#pragma once
+/// \file RowPartition: after a level of splits, reorders each split node's rows so the rows
+/// going left come first, stably (ascending row order kept on both sides), in parallel over
+/// fixed blocks so the result does not depend on the thread count.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "grove/core/parallel.hpp"
+
+namespace grove::detail {
+
+/// How one split routes a row by its bin code: missing values (nan_bin) by the learned
+/// direction, other codes by the threshold bin.
+struct BinRule {
+  const std::uint8_t* column = nullptr;
+  std::uint8_t nan_bin = 0;
+  std::uint8_t threshold = 0;
+  bool default_left = false;
+
+  bool goes_left(std::uint8_t code) const noexcept { return code == nan_bin ? default_left : code <= threshold; }
+};
+
+/// A node's rows: positions [begin, end) of the row list.
+struct RowRange {
+  std::size_t begin = 0, end = 0;
+};
+
+/// Stable parallel partition of row ranges; keeps its scratch memory between calls.
+class RowPartition {
+public:
+  /// Row ranges are cut into blocks of at most kBlock rows: the unit of parallel work.
+  static constexpr std::size_t kBlock = 16384;
+
+  /// Partitions rows[r.begin, r.end) of every range by its rule (rules[i] for ranges[i]) and
+  /// returns how many rows of each went left. `n_rows` bounds every range's end.
+  std::vector<std::size_t> split(std::uint32_t* rows, std::size_t n_rows, const std::vector<RowRange>& ranges,
+                                 const std::vector<BinRule>& rules) {
+    if (scratch_.size() < n_rows) scratch_.resize(n_rows);
+    blocks_.clear();
+    for (std::size_t k = 0; k < ranges.size(); ++k)
+      for (std::size_t lo = ranges[k].begin; lo < ranges[k].end; lo += kBlock)
+        blocks_.push_back(Block{k, lo, std::min(ranges[k].end, lo + kBlock), 0, 0, 0});
+    // Pass 1: each block splits its rows into scratch (left rows from the front, right rows
+    // from the back, reversed). Pass 2 copies both runs to their final, stable positions.
+    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { split_block(rows, rules[blocks_[b].range], blocks_[b]); });
+    std::vector<std::size_t> n_left(ranges.size(), 0);
+    for (const Block& k : blocks_) n_left[k.range] += k.n_left;
+    std::vector<std::size_t> lpos(ranges.size()), rpos(ranges.size());
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      lpos[k] = ranges[k].begin;
+      rpos[k] = ranges[k].begin + n_left[k];
+    }
+    for (Block& k : blocks_) {
+      k.left_pos = lpos[k.range];
+      k.right_pos = rpos[k.range];
+      lpos[k.range] += k.n_left;
+      rpos[k.range] += (k.hi - k.lo) - k.n_left;
+    }
+    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { place_block(rows, blocks_[b]); });
+    return n_left;
+  }
+
+private:
+  struct Block {
+    std::size_t range, lo, hi, n_left, left_pos, right_pos;
+  };
+
+  void split_block(const std::uint32_t* rows, const BinRule& rule, Block& k) {
+    std::uint32_t* lo = scratch_.data() + k.lo;
+    std::uint32_t* hi = scratch_.data() + k.hi;
+    for (std::size_t i = k.lo; i < k.hi; ++i) {
+      const std::uint32_t r = rows[i];
+      if (rule.goes_left(rule.column[r]))
+        *lo++ = r;
+      else
+        *--hi = r;
+    }
+    k.n_left = static_cast<std::size_t>(lo - (scratch_.data() + k.lo));
+  }
+
+  void place_block(std::uint32_t* rows, const Block& k) const {
+    const std::uint32_t* src = scratch_.data() + k.lo;
+    std::memcpy(rows + k.left_pos, src, k.n_left * sizeof(std::uint32_t));
+    const std::size_t n_right = (k.hi - k.lo) - k.n_left;
+    std::uint32_t* dst = rows + k.right_pos;
+    const std::uint32_t* rsrc = scratch_.data() + k.hi;
+    for (std::size_t j = 0; j < n_right; ++j) dst[j] = *--rsrc;
+  }
+
+  std::vector<std::uint32_t> scratch_;
+  std::vector<Block> blocks_;
+};
+
+}  // namespace grove::detail

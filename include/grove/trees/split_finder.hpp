@@ -1,0 +1,196 @@
+#pragma once
+/// \file SplitFinder: the best split of one node on one feature, from the feature's histogram.
+/// A candidate split is a set of value bins sent left; the bin of missing values joins either
+/// side, and both are tried in one place (SplitScan::consider), so numeric thresholds and
+/// categorical sets share the scoring, the weight limits and the missing-value direction.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <vector>
+
+#include "grove/trees/criterion.hpp"
+
+namespace grove::detail {
+
+/// The best split found for a node: gain, feature, threshold bin, where missing values go, and
+/// the left child's statistic sums.
+struct SplitChoice {
+  double gain = -std::numeric_limits<double>::infinity();
+  std::int32_t feature = -1;
+  std::int32_t bin = 0;       ///< numeric: bins <= bin go left
+  bool default_left = false;  ///< where missing values go
+  std::vector<double> left;
+};
+
+/// A node as the finder sees it: its statistic sums and its score (the parent term of gains).
+struct NodeStats {
+  const double* sums = nullptr;
+  double score = 0.0;
+};
+
+/// One feature's histogram for a node: n_bins value bins of `channels` doubles each, then the
+/// missing-value bin. Only bins lo..hi may hold rows (the others are known to be empty).
+struct FeatureBins {
+  const double* hist = nullptr;
+  std::size_t n_bins = 0;
+  std::size_t lo = 0, hi = 0;
+  std::uint32_t feature = 0;
+};
+
+/// Scratch sums of a criterion's channels: an array when the count is fixed (binary classes,
+/// gradient pairs), so loops over it unroll and stay in registers; heap memory otherwise.
+template <std::size_t F>
+struct SumBuffer {
+  double v[F] = {};
+  void resize(std::size_t) noexcept {}
+  double* data() noexcept { return v; }
+};
+template <>
+struct SumBuffer<0> {
+  std::vector<double> v;
+  void resize(std::size_t n) { v.assign(n, 0.0); }
+  double* data() noexcept { return v.data(); }
+};
+
+/// Scores candidate splits of one (node, feature) pair under criterion Crit and keeps the best;
+/// finish() writes it to the SplitChoice if it beat what was there.
+template <class Crit>
+class SplitScan {
+public:
+  static constexpr std::size_t kFixed = Crit::kChannels;
+
+  SplitScan(const Crit& crit, const NodeStats& node, const double* missing, double min_weight, std::uint32_t feature,
+            SplitChoice& best)
+      : crit_(crit), C_(kFixed ? kFixed : crit.channels()), parent_score_(node.score),
+        min_w_(std::max(min_weight, 1e-12)), feature_(feature), best_(best), best_gain_(best.gain) {
+    for (SumBuffer<kFixed>* b : {&total_, &missing_, &right_, &left_missing_, &best_left_}) b->resize(C_);
+    // Local copies: the compiler keeps fixed-size sums in registers (no aliasing with outputs).
+    for (std::size_t c = 0; c < channels(); ++c) {
+      total_.data()[c] = node.sums[c];
+      missing_.data()[c] = missing[c];
+    }
+    total_w_ = crit_.weight(node.sums);
+    missing_w_ = crit_.weight(missing);
+    has_missing_ = missing_w_ > 0.0;
+  }
+
+  bool has_missing() const noexcept { return has_missing_; }
+  std::size_t channels() const noexcept {
+    if constexpr (kFixed > 0) return kFixed;
+    return C_;
+  }
+
+  /// Tries sending `left` (weight wl, the candidate's value bins) left with the missing values
+  /// right, and, when `missing_may_go_left`, with them left too. `bin` names the candidate.
+  /// Scores are only taken of children at least min_weight heavy (so of positive weight).
+  void consider(const double* left, double wl, std::size_t bin, bool missing_may_go_left) {
+    // Fixed-size sums live in locals (registers); run-time sized ones in the scan's buffers.
+    double right_local[kFixed > 0 ? kFixed : 1], lm_local[kFixed > 0 ? kFixed : 1];
+    double* right = kFixed > 0 ? right_local : right_.data();
+    const double* total = total_.data();
+    const double wr = total_w_ - wl;
+    if (wl >= min_w_ && wr >= min_w_) {
+      for (std::size_t c = 0; c < channels(); ++c) right[c] = total[c] - left[c];
+      const double gain = crit_.score(left, wl) + crit_.score(right, wr) - parent_score_;
+      // Without missing values in training, they follow the heavier child.
+      if (gain > best_gain_) record(gain, bin, has_missing_ ? false : wl >= wr, left);
+    }
+    if (!has_missing_ || !missing_may_go_left) return;
+    const double wln = wl + missing_w_, wrn = total_w_ - wln;
+    if (wln < min_w_ || wrn < min_w_) return;
+    double* lm = kFixed > 0 ? lm_local : left_missing_.data();
+    const double* missing = missing_.data();
+    for (std::size_t c = 0; c < channels(); ++c) {
+      lm[c] = left[c] + missing[c];
+      right[c] = total[c] - lm[c];
+    }
+    const double gain = crit_.score(lm, wln) + crit_.score(right, wrn) - parent_score_;
+    if (gain > best_gain_) record(gain, bin, true, lm);
+  }
+
+  /// Writes the best candidate into the SplitChoice (when one beat its gain).
+  void finish() {
+    if (!improved_) return;
+    best_.gain = best_gain_;
+    best_.feature = static_cast<std::int32_t>(feature_);
+    best_.bin = static_cast<std::int32_t>(best_bin_);
+    best_.default_left = best_default_left_;
+    best_.left.assign(best_left_.data(), best_left_.data() + channels());
+  }
+
+private:
+  void record(double gain, std::size_t bin, bool default_left, const double* left) {
+    improved_ = true;
+    best_gain_ = gain;
+    best_bin_ = bin;
+    best_default_left_ = default_left;
+    double* out = best_left_.data();
+    for (std::size_t c = 0; c < channels(); ++c) out[c] = left[c];
+  }
+
+  const Crit& crit_;
+  std::size_t C_;
+  double parent_score_;
+  double min_w_, total_w_ = 0.0, missing_w_ = 0.0;
+  bool has_missing_ = false;
+  std::uint32_t feature_;
+  SplitChoice& best_;
+  double best_gain_;
+  std::size_t best_bin_ = 0;
+  bool best_default_left_ = false, improved_ = false;
+  SumBuffer<kFixed> total_, missing_, right_, left_missing_, best_left_;
+};
+
+/// Numeric feature: thresholds "bin <= t goes left", scanned left to right.
+template <class Crit>
+void scan_thresholds(const Crit& crit, const NodeStats& node, const FeatureBins& f, double min_weight,
+                     SplitChoice& best) {
+  constexpr std::size_t kFixed = Crit::kChannels;
+  const std::size_t C = kFixed ? kFixed : crit.channels();
+  SplitScan<Crit> scan(crit, node, f.hist + f.n_bins * C, min_weight, f.feature, best);
+  SumBuffer<kFixed> left_sums;
+  left_sums.resize(C);
+  double* left = left_sums.data();
+  double wl = 0.0;
+  // Adds bin t to the left side and tries the threshold after it; false when every row is left.
+  auto visit = [&](std::size_t t) {
+    const double* bin = f.hist + t * scan.channels();
+    const double bw = crit.weight(bin);
+    // A bin that adds nothing repeats the previous candidate.
+    if (t > 0 && crit.adds_nothing(bin, bw)) return true;
+    for (std::size_t c = 0; c < scan.channels(); ++c) left[c] += bin[c];
+    wl += bw;
+    if (t + 1 == f.n_bins && !scan.has_missing()) return false;  // every row left: no split
+    scan.consider(left, wl, t, t + 1 < f.n_bins);
+    return true;
+  };
+  // Bin 0 is tried even below lo when there are missing values: it can put them alone on the left.
+  if (scan.has_missing() && f.lo > 0) visit(0);
+  const std::size_t end = std::min(f.hi + 1, f.n_bins);
+  for (std::size_t t = f.lo; t < end; ++t)
+    if (!visit(t)) break;
+  scan.finish();
+}
+
+/// Finds the best split of a node over features, one feature at a time.
+class SplitFinder {
+public:
+  SplitFinder() = default;
+  SplitFinder(CriterionSpec spec, double min_weight) : spec_(spec), min_weight_(min_weight) {}
+
+  const CriterionSpec& criterion() const noexcept { return spec_; }
+
+  /// Updates `best` when feature `f` has a split of `node` with a larger gain.
+  void find(const NodeStats& node, const FeatureBins& f, SplitChoice& best) const {
+    with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, f, min_weight_, best); });
+  }
+
+private:
+  CriterionSpec spec_;
+  double min_weight_ = 0.0;
+};
+
+}  // namespace grove::detail
