@@ -376,6 +376,10 @@ inline Projection project_curve(const LearningCurve& curve, const ProjectionOpti
   if (options.families.empty()) detail::throw_projection_error("options.families is empty");
   if (!(options.interval_z > 0)) detail::throw_projection_error("interval_z must be > 0, got " + format_number(options.interval_z));
   if (!(options.gain_sd >= 0)) detail::throw_projection_error("gain_sd must be >= 0, got " + format_number(options.gain_sd));
+  if (!(options.steepening_t >= 0))
+    detail::throw_projection_error("steepening_t must be >= 0, got " + format_number(options.steepening_t));
+  if (!(options.trusted_size_steep >= 1))
+    detail::throw_projection_error("trusted_size_steep must be >= 1, got " + format_number(options.trusted_size_steep));
   Projection p;
   p.rule = options.rule;
   p.interval_z = options.interval_z;
