@@ -347,7 +347,9 @@ TEST_CASE("GradientBoostingRegressor: bad shapes, targets and params") {
   CHECK_THROWS_WITH_AS(GradientBoostingRegressor(P{.min_split_gain = -1}),
                        "GradientBoostingRegressor: min_split_gain must be in [0, inf), got -1", ValueError);
   CHECK_THROWS_WITH_AS(GradientBoostingRegressor(P{.loss = Loss::Logistic}),
-                       "GradientBoostingRegressor: loss must be one of squared_error, absolute_error, got logistic", ValueError);
+                       "GradientBoostingRegressor: loss must be one of squared_error, absolute_error, huber, quantile, "
+                       "poisson, got logistic",
+                       ValueError);
   GradientBoostingRegressor es({.n_estimators = 5, .early_stopping_rounds = 2});
   CHECK_THROWS_WITH_AS(es.fit(column({1, 2}), vec({1, 2})),
                        "GradientBoostingRegressor.fit: early_stopping_rounds = 2 needs validation data: call fit(X, y, "

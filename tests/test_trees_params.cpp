@@ -158,19 +158,21 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(p.learning_rate == 0.05);
   CHECK(p.loss == Loss::AbsoluteError);
   const auto all = get_params(p);
-  REQUIRE(all.size() == 20);
+  REQUIRE(all.size() == 22);
   CHECK(all[0] == std::pair<std::string, std::string>{"n_estimators", "100"});
   CHECK(all[1] == std::pair<std::string, std::string>{"learning_rate", "0.05"});
   CHECK(all[12] == std::pair<std::string, std::string>{"loss", "absolute_error"});
   CHECK(all[13] == std::pair<std::string, std::string>{"categorical_features", ""});
   CHECK(all[17] == std::pair<std::string, std::string>{"min_data_per_category", "10"});
   CHECK(all[18] == std::pair<std::string, std::string>{"l1", "0"});
-  CHECK(all.back() == std::pair<std::string, std::string>{"monotone_constraints", ""});
+  CHECK(all[19] == std::pair<std::string, std::string>{"monotone_constraints", ""});
+  CHECK(all[20] == std::pair<std::string, std::string>{"quantile", "0.5"});
+  CHECK(all.back() == std::pair<std::string, std::string>{"huber_delta", "1"});
   set_param(p, "l1", "0.5");
   CHECK(p.l1 == 0.5);
   set_param(p, "monotone_constraints", "1,-1,0");
   CHECK(p.monotone_constraints == std::vector<int>{1, -1, 0});
-  CHECK(get_params(p).back().second == "1,-1,0");
+  CHECK(get_params(p)[19].second == "1,-1,0");
   // Text written by get_params reads back to the same params.
   GradientBoostingRegressorParams q;
   for (const auto& [name, value] : all) set_param(q, name, value);

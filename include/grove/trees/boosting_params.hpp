@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -28,7 +29,7 @@ struct BoostingClassification {
 struct BoostingRegression {
   static constexpr bool kClassifier = false;
   static constexpr Loss kLoss = Loss::SquaredError;
-  static constexpr Interval kLosses{0, 1};  ///< squared_error, absolute_error
+  static constexpr Interval kLosses{0, 7};  ///< squared_error, absolute_error, huber, quantile, poisson (check_params)
 };
 
 /// Parameters of GradientBoostingClassifier / GradientBoostingRegressor (fields in the order
@@ -60,6 +61,8 @@ struct GradientBoostingParams {
   /// Per feature: 1 = predictions never decrease as it grows, -1 = never increase, 0 = free
   /// (empty: no constraints; otherwise one entry per feature, none on categorical features).
   std::vector<int> monotone_constraints = {};
+  double quantile = 0.5;                  ///< loss quantile: the level predicted, (0, 1)
+  double huber_delta = 1.0;               ///< loss huber: residuals beyond this count linearly, > 0
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -88,7 +91,9 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
     param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), std::tuple{
     param_field("l1", &P::l1, Interval{0}),
-    param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1})});
+    param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1}),
+    param_field("quantile", &P::quantile, Interval{0, 1, true, true}),
+    param_field("huber_delta", &P::huber_delta, Interval{0, std::numeric_limits<double>::infinity(), true})});
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
@@ -96,15 +101,26 @@ inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
     "subsample",    "colsample",     "early_stopping_rounds", "seed",     "max_leaves", "min_split_gain"};
 
 /// Every range in the table, then what ties fields together.
+// The regressor's losses (the classifier's one is its field range).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_regression_loss(std::string_view op, trees::Loss loss) {
+  throw_params(op, "loss must be one of squared_error, absolute_error, huber, quantile, poisson, got " +
+                       ParamCodec<trees::Loss>::text(loss));
+}
+
 template <class Task>
 void check_params(const trees::GradientBoostingParams<Task>& p, std::string_view op) {
+  using trees::Loss;
+  if (!Task::kClassifier && !(p.loss == Loss::SquaredError || p.loss == Loss::AbsoluteError || p.loss == Loss::Huber ||
+                              p.loss == Loss::Quantile || p.loss == Loss::Poisson))
+    throw_regression_loss(op, p.loss);
   check_fields(p, kBoostingFields<trees::GradientBoostingParams<Task>>, op);
   check_categorical_list(p.categorical_features, op);
   bool constrained = false;
   for (int c : p.monotone_constraints) constrained = constrained || c != 0;
   // Absolute error refits each leaf to a median after growth, which would undo the bounds.
-  if (constrained && p.loss == trees::Loss::AbsoluteError)
-    throw_params(op, "monotone_constraints need loss squared_error or log_loss, not absolute_error");
+  if (constrained && refits_leaves(p.loss))
+    throw_params(op, "monotone_constraints do not work with loss " + ParamCodec<trees::Loss>::text(p.loss) +
+                         " (its leaves are refit to a quantile after growth)");
   for (std::size_t f : p.categorical_features)
     if (f < p.monotone_constraints.size() && p.monotone_constraints[f] != 0)
       throw_params(op, "feature " + std::to_string(f) + " is categorical and cannot have a monotone constraint (" +

@@ -1,14 +1,18 @@
 #pragma once
 /// \file Boosting losses: gradients/hessians per row, base scores, and the loss values recorded
-/// in the training history (rmse, mae, logloss, multiclass logloss).
+/// in the training history (rmse, mae, logloss, multiclass logloss, huber, pinball, half
+/// poisson deviance).
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/trees/fields.hpp"
 
@@ -21,6 +25,15 @@ enum class Loss : std::uint32_t {
   Logistic = 2,       ///< binary classification; history records logloss
   Softmax = 3,        ///< multiclass classification (one tree per class per round); multiclass logloss
   LogLoss = 4,        ///< classifier parameter: Logistic for two classes, Softmax above
+  Huber = 5,          ///< regression: squared within huber_delta of the target, linear beyond; history records it
+  Quantile = 6,       ///< regression: pinball loss at level `quantile`; leaves refit to the residuals' quantile
+  Poisson = 7,        ///< regression on counts: margin = log of the mean; history records half the poisson deviance
+};
+
+/// What a loss needs besides the targets: the quantile level and the Huber threshold.
+struct LossShape {
+  double quantile = 0.5;
+  double huber_delta = 1.0;
 };
 
 }  // namespace grove::trees
@@ -31,14 +44,41 @@ using trees::Loss;
 
 template <>
 struct EnumNames<Loss> {
-  static constexpr std::string_view names[] = {"squared_error", "absolute_error", "logistic", "softmax", "log_loss"};
+  static constexpr std::string_view names[] = {"squared_error", "absolute_error", "logistic", "softmax",
+                                               "log_loss",      "huber",          "quantile", "poisson"};
 };
+
+using trees::LossShape;
+
+/// Poisson's hessian is exp(margin + this) (XGBoost's and LightGBM's max_delta_step 0.7): a
+/// smaller first step where exp(margin) is still far from the targets keeps margins from
+/// overshooting.
+inline constexpr double kPoissonDeltaStep = 0.7;
+
+/// Losses whose leaves are refit to a quantile of their residuals after growth (absolute error:
+/// the median), and that level.
+inline bool refits_leaves(Loss loss) noexcept { return loss == Loss::AbsoluteError || loss == Loss::Quantile; }
+inline double refit_level(Loss loss, const LossShape& shape) noexcept {
+  return loss == Loss::Quantile ? shape.quantile : 0.5;
+}
 
 inline constexpr std::size_t kLossBlock = 16384;
 
 /// Loss of one row at margins m (K values); y is the target or class index.
-inline double row_loss(Loss loss, std::size_t K, const double* m, float y) {
+inline double row_loss(Loss loss, std::size_t K, const double* m, float y, const LossShape& shape = {}) {
   switch (loss) {
+    case Loss::Huber: {
+      const double d = std::abs(m[0] - static_cast<double>(y)), t = shape.huber_delta;
+      return d <= t ? 0.5 * d * d : t * (d - 0.5 * t);
+    }
+    case Loss::Quantile: {
+      const double d = static_cast<double>(y) - m[0];
+      return d >= 0.0 ? shape.quantile * d : (shape.quantile - 1.0) * d;
+    }
+    case Loss::Poisson: {
+      const double t = static_cast<double>(y);
+      return std::exp(m[0]) - t * m[0] + (t > 0.0 ? t * std::log(t) - t : 0.0);
+    }
     case Loss::SquaredError: {
       const double d = m[0] - static_cast<double>(y);
       return d * d;
@@ -65,13 +105,14 @@ inline double finish_loss(Loss loss, double mean) { return loss == Loss::Squared
 
 /// Sum of the row losses over n rows, summed per fixed block and the blocks in order
 /// (thread-count independent).
-inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
+inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                       const LossShape& shape = {}) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
     const std::size_t lo = b * kLossBlock, hi = std::min(n, lo + kLossBlock);
     double s = 0.0;
-    for (std::size_t i = lo; i < hi; ++i) s += row_loss(loss, K, margin + i * K, y[i]);
+    for (std::size_t i = lo; i < hi; ++i) s += row_loss(loss, K, margin + i * K, y[i], shape);
     part[b] = s;
   });
   double total = 0.0;
@@ -80,15 +121,17 @@ inline double loss_sum(Loss loss, std::size_t K, const double* margin, const flo
 }
 
 /// Mean loss over n rows (the recorded value: rmse for squared error).
-inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
-  return finish_loss(loss, loss_sum(loss, K, margin, y, n) / static_cast<double>(n));
+inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                        const LossShape& shape = {}) {
+  return finish_loss(loss, loss_sum(loss, K, margin, y, n, shape) / static_cast<double>(n));
 }
 
 /// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row) and returns
 /// the mean loss at the current margins. Squared-error gradients are multiplied by `scale` (a
 /// power of two that keeps them in float range; see statistic_scale).
 inline double gradients(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
-                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0) {
+                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0,
+                        const LossShape& shape = {}) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
@@ -139,6 +182,26 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           }
           break;
         }
+        case Loss::Huber: {
+          const double d = m[0] - t;
+          s += row_loss(loss, K, m, y[i], shape);
+          stats[0][2 * i] = static_cast<float>(std::clamp(d, -shape.huber_delta, shape.huber_delta));
+          stats[0][2 * i + 1] = 1.0f;
+          break;
+        }
+        case Loss::Quantile: {
+          const double d = m[0] - t;
+          s += row_loss(loss, K, m, y[i], shape);
+          stats[0][2 * i] = static_cast<float>(d > 0.0 ? 1.0 - shape.quantile : (d < 0.0 ? -shape.quantile : 0.0));
+          stats[0][2 * i + 1] = 1.0f;
+          break;
+        }
+        case Loss::Poisson: {
+          if (with_loss) s += row_loss(loss, K, m, y[i], shape);
+          stats[0][2 * i] = static_cast<float>(std::exp(m[0]) - t);
+          stats[0][2 * i + 1] = static_cast<float>(std::exp(m[0] + kPoissonDeltaStep));
+          break;
+        }
         case Loss::LogLoss: break;
       }
     }
@@ -168,7 +231,9 @@ inline std::vector<double> base_scores_from_sums(Loss loss, std::size_t K, const
   std::vector<double> base(K, 0.0);
   const double n = sums[0];
   switch (loss) {
-    case Loss::SquaredError: base[0] = sums[1] / n; break;
+    case Loss::SquaredError:
+    case Loss::Huber: base[0] = sums[1] / n; break;
+    case Loss::Poisson: base[0] = std::log(std::max(sums[1] / n, 1e-12)); break;
     case Loss::Logistic: {
       const double p = std::clamp(sums[1] / n, 1e-6, 1.0 - 1e-6);
       base[0] = std::log(p / (1.0 - p));
@@ -178,17 +243,40 @@ inline std::vector<double> base_scores_from_sums(Loss loss, std::size_t K, const
       for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(sums[1 + k] / n, 1e-6));
       break;
     case Loss::AbsoluteError:
+    case Loss::Quantile:
     case Loss::LogLoss: break;
   }
   return base;
 }
 
-/// Starting margins: mean (squared), median (absolute), log-odds (logistic), log priors (softmax).
-inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n) {
-  if (loss != Loss::AbsoluteError) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n));
-  std::vector<float> v(y, y + n);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-  return {static_cast<double>(v[n / 2])};
+/// The value at level q of `v` (the element at index floor(q n), capped at the last: for q = 0.5
+/// the upper median).
+inline double quantile_of(std::vector<double> v, double q) {
+  const std::size_t at = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(at), v.end());
+  return v[at];
+}
+
+/// Starting margins: mean (squared, huber), median (absolute), the quantile (quantile), log of
+/// the mean (poisson), log-odds (logistic), log priors (softmax).
+inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n,
+                                       const LossShape& shape = {}) {
+  if (!refits_leaves(loss)) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n));
+  return {quantile_of(std::vector<double>(y, y + n), refit_level(loss, shape))};
+}
+
+/// Targets the loss cannot fit: poisson needs counts (or rates) >= 0, not all 0.
+/// (`whole`: y is every training target, not one shard's, so the all-zero case can be told.)
+inline void check_loss_targets(Loss loss, const float* y, std::size_t n, std::string_view op, bool whole = true) {
+  if (loss != Loss::Poisson) return;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(y[i] >= 0.0f))
+      throw_value_error(std::string(op) + ": loss poisson needs targets >= 0, got " +
+                        format_number(static_cast<double>(y[i])) + " at row " + std::to_string(i));
+    sum += static_cast<double>(y[i]);
+  }
+  if (whole && !(sum > 0.0)) throw_value_error(std::string(op) + ": loss poisson needs a target above 0; every target is 0");
 }
 
 }  // namespace grove::detail

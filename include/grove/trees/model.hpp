@@ -210,8 +210,8 @@ public:
   /// Per-row feature contributions to the raw prediction (exact TreeSHAP over the training
   /// covers): [n, d + 1] for one output, [n, outputs, d + 1] for several, the last value being
   /// the bias (expected value). Raw prediction: the margin of boosting (log-odds for two classes,
-  /// one margin per class above), the class probabilities of forest and tree classifiers, the
-  /// value of regressors. A row's values sum to it.
+  /// one margin per class above; the log of the mean for poisson), the class probabilities of
+  /// forest and tree classifiers, the value of regressors. A row's values sum to it.
   template <class TX>
   Tensor<double> predict_contributions(const Tensor<TX>& X) const {
     const Tensor<float> Xf = prediction_input(X, ".predict_contributions");
