@@ -76,7 +76,8 @@ public:
     for (std::size_t r = 0; r < cfg_.n_estimators; ++r) {
       // The loss comes with the gradients at little cost; it is recorded with validation data.
       const double train_loss =
-          gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ != nullptr, grower_scale_);
+          gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ != nullptr, grower_scale_,
+                    train_.weights());
       if (r > 0 && val_) b_.history.log(r, "train_loss", train_loss);
       Rng rng = Rng(cfg_.seed).stream(r);
       draw_rows(rng);
@@ -88,7 +89,9 @@ public:
       progress.update(rounds);
       if (stop) break;
     }
-    if (val_) b_.history.log(rounds, "train_loss", mean_loss(b_.loss, b_.K, margin_.data(), train_.y.data(), n_));
+    if (val_)
+      b_.history.log(rounds, "train_loss",
+                     mean_loss(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, train_.weights()));
     progress.finish();
     finish(rounds);
   }
@@ -106,7 +109,7 @@ private:
     b_.trees.clear();
     b_.packed.build(b_.trees);
     b_.fitted = false;
-    b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_);
+    b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
     margin_.resize(n_ * b_.K);
     for (std::size_t i = 0; i < n_; ++i)
       for (std::size_t k = 0; k < b_.K; ++k) margin_[i * b_.K + k] = b_.base[k];
@@ -177,12 +180,12 @@ private:
       const auto node = static_cast<std::size_t>(lf.node);
       double value = static_cast<double>(tree.nodes[node].threshold);
       if (b_.loss == Loss::AbsoluteError && lf.end > lf.begin) {
-        std::vector<double> res(lf.end - lf.begin);
+        std::vector<double> res(lf.end - lf.begin), w;
         for (std::size_t i = lf.begin; i < lf.end; ++i)
           res[i - lf.begin] = static_cast<double>(train_.y[rows_[i]]) - margin_[rows_[i] * K + k];
-        const auto mid = res.begin() + static_cast<std::ptrdiff_t>(res.size() / 2);
-        std::nth_element(res.begin(), mid, res.end());
-        value = *mid;
+        if (!train_.weight.empty())
+          for (std::size_t i = lf.begin; i < lf.end; ++i) w.push_back(train_.weight[rows_[i]]);
+        value = weighted_median(std::move(res), w);
       }
       const float v = static_cast<float>(value * cfg_.learning_rate);
       if (!std::isfinite(v))  // stop with a clear message rather than boost on NaN/inf margins

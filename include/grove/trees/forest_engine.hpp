@@ -29,6 +29,7 @@
 #include "grove/trees/serialization.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/weights.hpp"
 
 namespace grove::detail {
 
@@ -244,10 +245,11 @@ private:
                         std::vector<double>& gain) const {
     const std::size_t n = train.rows(), C = cfg.grower.criterion.channels;
     GrowerParams gp = cfg.grower;
+    const double* weight = train.weights();
     if (n_classes == 0) {
       double largest = 0.0;
       for (std::size_t i = 0; i < n; ++i)
-        largest = std::max(largest, std::fabs(static_cast<double>(train.y[i])) * counts[i]);
+        largest = std::max(largest, std::fabs(static_cast<double>(train.y[i])) * counts[i] * row_weight(weight, i));
       gp.stat_scale = statistic_scale(largest);
     }
     std::vector<std::uint32_t> rows;
@@ -256,12 +258,13 @@ private:
     for (std::size_t i = 0; i < n; ++i) {
       if (counts[i] == 0) continue;
       rows.push_back(static_cast<std::uint32_t>(i));
-      const auto w = static_cast<float>(counts[i]);
+      // Bootstrap count times the row's weight (1 without weights: the count itself).
+      const double w = static_cast<double>(counts[i]) * row_weight(weight, i);
       if (n_classes > 0) {
-        stats[i * C + static_cast<std::size_t>(train.y[i])] = w;
+        stats[i * C + static_cast<std::size_t>(train.y[i])] = static_cast<float>(w);
       } else {
         stats[i * 2] = static_cast<float>(static_cast<double>(train.y[i]) * w * gp.stat_scale);
-        stats[i * 2 + 1] = w;
+        stats[i * 2 + 1] = static_cast<float>(w);
       }
     }
     std::vector<std::uint32_t> features(train.features());

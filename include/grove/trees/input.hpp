@@ -26,8 +26,11 @@ struct ValidationSet {
   Tensor<TY> y;
 };
 
-/// What fit takes besides the data: fit(X, y, {.n_classes = 4}).
+/// What fit takes besides the data: fit(X, y, {.sample_weight = w, .n_classes = 4}).
 struct FitOptions {
+  /// One weight per row (finite, >= 0, not all zero); empty: every row weighs 1. A weight of 2
+  /// counts a row twice; classifiers multiply it by their class_weight.
+  std::vector<double> sample_weight = {};
   /// Classifiers: the class count, for data in which not every class occurs (a fold of a larger
   /// data set). 0 infers it as the largest label + 1, and then every class must occur.
   std::size_t n_classes = 0;
