@@ -25,6 +25,7 @@
 #include "grove/trees/grower.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/losses.hpp"
+#include "grove/trees/shard_reducer.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
 
@@ -39,7 +40,8 @@ struct BoostingConfig {
   std::size_t early_stopping_rounds = 0;
   std::uint64_t seed = 0;
   std::vector<std::size_t> categorical_features;
-  GrowerParams grower;
+  GrowerParams grower;  ///< grower.reducer set: the rows are one shard of several (shard_reducer.hpp)
+  const trees::BinMapper* bins = nullptr;  ///< bin edges to use (default: fit on the training rows)
 };
 
 template <class Task>
@@ -61,11 +63,12 @@ public:
   BoostingRun(Booster& b, const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
               std::string_view name)
       : b_(b), cfg_(cfg), train_(train), val_(val), name_(name), n_(train.rows()), d_(train.features()),
-        mapper_(trees::BinMapper::fit(
-            train.X.data(), n_, d_, cfg.max_bins,
-            category_counts(train.X.data(), n_, d_, cfg.categorical_features, cfg.max_bins, name_ + ".fit"))),
+        mapper_(cfg.bins ? *cfg.bins
+                         : trees::BinMapper::fit(train.X.data(), n_, d_, cfg.max_bins,
+                                                 category_counts(train.X.data(), n_, d_, cfg.categorical_features,
+                                                                 cfg.max_bins, name_ + ".fit"))),
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
-        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(max_magnitude(train.y)) : 1.0),
+        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),
         stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
 
@@ -75,9 +78,9 @@ public:
     std::size_t rounds = 0;
     for (std::size_t r = 0; r < cfg_.n_estimators; ++r) {
       // The loss comes with the gradients at little cost; it is recorded with validation data.
-      const double train_loss =
-          gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ != nullptr, grower_scale_,
-                    train_.weights());
+      double train_loss = gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ && !reducer(),
+                                    grower_scale_, train_.weights());
+      if (val_ && reducer()) train_loss = mean_over_shards(margin_.data(), train_);
       if (r > 0 && val_) b_.history.log(r, "train_loss", train_loss);
       Rng rng = Rng(cfg_.seed).stream(r);
       draw_rows(rng);
@@ -89,9 +92,7 @@ public:
       progress.update(rounds);
       if (stop) break;
     }
-    if (val_)
-      b_.history.log(rounds, "train_loss",
-                     mean_loss(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, train_.weights()));
+    if (val_) b_.history.log(rounds, "train_loss", mean_over_shards(margin_.data(), train_));
     progress.finish();
     finish(rounds);
   }
@@ -109,7 +110,13 @@ private:
     b_.trees.clear();
     b_.packed.build(b_.trees);
     b_.fitted = false;
-    b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
+    if (reducer()) {
+      std::vector<double> sums = base_score_sums(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
+      reducer()->sum(sums.data(), sums.size());
+      b_.base = base_scores_from_sums(b_.loss, b_.K, sums);
+    } else {
+      b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
+    }
     margin_.resize(n_ * b_.K);
     for (std::size_t i = 0; i < n_; ++i)
       for (std::size_t k = 0; k < b_.K; ++k) margin_[i * b_.K + k] = b_.base[k];
@@ -136,7 +143,7 @@ private:
         sample_.push_back(static_cast<std::uint32_t>(i));
         in_sample_[i] = 1;
       }
-    if (sample_.empty()) {
+    if (sample_.empty() && n_ > 0) {
       const auto i = static_cast<std::uint32_t>(rng.below(n_));
       sample_.push_back(i);
       in_sample_[i] = 1;
@@ -206,10 +213,27 @@ private:
         for (std::size_t k = 0; k < K; ++k)
           val_margin_[i * K + k] += static_cast<double>(b_.trees[first + k].predict_value(vd + i * d_));
     });
-    const double vl = mean_loss(b_.loss, K, val_margin_.data(), val_->y.data(), val_->rows());
+    const double vl = mean_over_shards(val_margin_.data(), *val_);
     b_.history.log(rounds, "val_loss", vl);
     stopper_.update(rounds, vl);
     return cfg_.early_stopping_rounds > 0 && stopper_.should_stop();
+  }
+
+  ShardReducer* reducer() const noexcept { return cfg_.grower.reducer; }
+
+  // The largest of a value over the shards (this shard's without a reducer).
+  double shards_max(double v) const {
+    if (reducer()) reducer()->max(&v, 1);
+    return v;
+  }
+
+  // The (weighted) mean loss over the rows of every shard of a set (of this one without a reducer).
+  double mean_over_shards(const double* margin, const TrainingSet& set) const {
+    const double* w = set.weights();
+    if (!reducer()) return mean_loss(b_.loss, b_.K, margin, set.y.data(), set.rows(), w);
+    double s[2] = {loss_sum(b_.loss, b_.K, margin, set.y.data(), set.rows(), w), total_weight(w, set.rows())};
+    reducer()->sum(s, 2);
+    return finish_loss(b_.loss, s[0] / s[1]);
   }
 
   // Keeps the best round's trees when early stopping is on, sums importances, packs the trees.
@@ -244,6 +268,19 @@ private:
   std::vector<std::vector<double>> round_gain_;
 };
 
+/// Trains a configured Booster (b.configure) with `cfg`: sharded fits (distributed training) set
+/// cfg.grower.reducer and cfg.bins.
+inline void fit_engine(Booster& b, const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
+                       std::string_view name) {
+  if (cfg.grower.reducer && b.loss == Loss::AbsoluteError)
+    throw_value_error(std::string(name) + ".fit: loss absolute_error cannot train on sharded rows (a leaf's median "
+                      "needs every residual); use squared_error");
+  if (cfg.bins && cfg.bins->n_features() != train.features())
+    throw_value_error(std::string(name) + ".fit: the given bin edges are for " + std::to_string(cfg.bins->n_features()) +
+                      " features, X has " + std::to_string(train.features()));
+  BoostingRun(b, cfg, train, val, name).run();
+}
+
 /// Trains a Booster for a task (n_classes, 0 for regression) from its params; validation data,
 /// when given, is scored every round. The model surface's entry (found by argument lookup).
 template <class Task>
@@ -253,8 +290,7 @@ void train_engine(Booster& b, const trees::GradientBoostingParams<Task>& p, std:
     throw_value_error(std::string(name) + ".fit: early_stopping_rounds = " + std::to_string(p.early_stopping_rounds) +
                       " needs validation data: call fit(X, y, {X_val, y_val})");
   b.configure(classes, p.loss);
-  const BoostingConfig cfg = boosting_config(p);
-  BoostingRun(b, cfg, train, val, name).run();
+  fit_engine(b, boosting_config(p), train, val, name);
 }
 
 }  // namespace grove::detail

@@ -14,12 +14,14 @@
 #include <utility>
 #include <vector>
 
+#include "grove/core/error.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/trees/binning.hpp"
 #include "grove/trees/criterion.hpp"
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/partition.hpp"
+#include "grove/trees/shard_reducer.hpp"
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/tree.hpp"
 
@@ -38,6 +40,9 @@ struct GrowerParams {
   /// and gains are reported unscaled.
   double stat_scale = 1.0;
   CategoricalSplits categorical;  ///< how features the bin mapper marks categorical are split
+  /// Set when the rows are sharded over several trainers: row counts and built histograms are
+  /// summed over them (shard_reducer.hpp), so every trainer grows the same tree.
+  ShardReducer* reducer = nullptr;
 };
 
 /// Grows trees on one binned data set; keeps its scratch memory between trees.
@@ -64,7 +69,9 @@ public:
     features_ = &features;
     rng_ = &rng;
     subtraction_ = !(p_.node_features > 0 && p_.node_features < features.size());
-    pool_.reset(mapper_.total_slots() * C(), p_.histogram_budget);
+    if (p_.reducer && !subtraction_) throw_error("TreeGrower: sharded rows need every feature at each node");
+    // Sharded: every built histogram is kept (so it can be summed across shards before its scan).
+    pool_.reset(mapper_.total_slots() * C(), p_.reducer ? std::numeric_limits<std::size_t>::max() : p_.histogram_budget);
     ordered_.resize(n_rows_ * C());
     leaves.clear();
 
@@ -108,6 +115,7 @@ private:
     std::uint32_t begin = 0, end = 0;
     int depth = 0;
     int buf = -1;
+    double rows = 0;  // over all shards (end - begin without a reducer)
     std::vector<double> sums;
     std::vector<std::uint32_t> features;  // features evaluated for this node
     SplitChoice best;
@@ -137,6 +145,13 @@ private:
     });
     for (std::size_t b = 0; b < blocks; ++b)
       for (std::size_t c = 0; c < C(); ++c) root.sums[c] += part[b * C() + c];
+    root.rows = static_cast<double>(n);
+    if (p_.reducer) {
+      root.sums.push_back(root.rows);
+      p_.reducer->sum(root.sums.data(), root.sums.size());
+      root.rows = root.sums.back();
+      root.sums.pop_back();
+    }
     std::vector<Job> jobs;
     if (can_split(root)) {
       if (subtraction_) root.buf = pool_.acquire();
@@ -167,7 +182,7 @@ private:
 
   bool can_split(const Open& o) const {
     if (p_.max_depth > 0 && o.depth >= p_.max_depth) return false;
-    if (o.end - o.begin < 2) return false;
+    if (o.rows < 2) return false;
     const double w = node_weight(p_.criterion, o.sums.data());
     return w > 0.0 && w >= 2.0 * p_.min_weight;
   }
@@ -200,7 +215,7 @@ private:
       const bool need[2] = {can_split(*kids[0]), can_split(*kids[1])};
       for (int k = 0; k < 2; ++k)
         if (need[k]) choose_features(*kids[k]);
-      const bool left_smaller = (kids[0]->end - kids[0]->begin) <= (kids[1]->end - kids[1]->begin);
+      const bool left_smaller = kids[0]->rows <= kids[1]->rows;
       const ChildHistograms plan = pool_.plan_children(parent.buf, need[0], need[1], left_smaller, subtraction_);
       parent.buf = -1;
       for (int k = 0; k < 2; ++k) kids[k]->buf = plan.buffer[k];
@@ -258,20 +273,56 @@ private:
         parent_score[d] = node_score(p_.criterion, open[d].sums.data());
       }
     }
-    parallel_for_chunks(n_tasks, [&](std::size_t t) {
-      const auto j = static_cast<std::size_t>(std::upper_bound(task_base.begin(), task_base.end(), t) -
-                                              task_base.begin()) - 1;
-      evaluate_task(open, jobs[j], open[jobs[j].build].features[t - task_base[j]], parent_score, &results_[2 * t]);
-    });
+    auto run = [&](Phase phase) {
+      parallel_for_chunks(n_tasks, [&](std::size_t t) {
+        const auto j = static_cast<std::size_t>(std::upper_bound(task_base.begin(), task_base.end(), t) -
+                                                task_base.begin()) - 1;
+        evaluate_task(open, jobs[j], open[jobs[j].build].features[t - task_base[j]], parent_score, &results_[2 * t],
+                      phase);
+      });
+    };
+    if (p_.reducer) {
+      run(Phase::Build);
+      reduce_histograms(open, jobs);
+      run(Phase::Scan);
+    } else {
+      run(Phase::All);
+    }
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       pick(open, jobs[j].build, task_base[j], task_base[j + 1], 0, parent_score);
       if (jobs[j].derived >= 0) pick(open, static_cast<std::size_t>(jobs[j].derived), task_base[j], task_base[j + 1], 1, parent_score);
     }
   }
 
+  // Sums the level's built histograms (the features each job evaluates) over the shards, in one
+  // call: the siblings derived by subtraction then agree on every shard too.
+  void reduce_histograms(std::vector<Open>& open, const std::vector<Job>& jobs) {
+    std::size_t total = 0;
+    for (const Job& j : jobs)
+      for (std::uint32_t f : open[j.build].features) total += (mapper_.n_bins(f) + 1) * C();
+    reduce_buf_.resize(total);
+    for (int back = 0; back < 2; ++back) {
+      double* at = reduce_buf_.data();
+      for (const Job& j : jobs)
+        for (std::uint32_t f : open[j.build].features) {
+          double* h = pool_.data(open[j.build].buf) + mapper_.slot_offset(f) * C();
+          const std::size_t len = (mapper_.n_bins(f) + 1) * C();
+          if (back)
+            std::copy(at, at + len, h);
+          else
+            std::copy(h, h + len, at);
+          at += len;
+        }
+      if (!back) p_.reducer->sum(reduce_buf_.data(), total);
+    }
+  }
+
+  // Build: the node's histogram from rows; Scan: find its split and derive the sibling's.
+  enum class Phase { All, Build, Scan };
+
   // One feature of one job: build the node's histogram, scan it, and derive the sibling's.
   void evaluate_task(const std::vector<Open>& open, const Job& job, std::uint32_t f,
-                     const std::vector<double>& parent_score, SplitChoice* out) {
+                     const std::vector<double>& parent_score, SplitChoice* out, Phase phase) {
     const Open& b = open[job.build];
     const std::size_t nb = mapper_.n_bins(f), len = (nb + 1) * C(), count = b.end - b.begin;
     const std::uint32_t* r = rows_ + b.begin;
@@ -305,8 +356,11 @@ private:
     }
     const std::size_t slot = mapper_.slot_offset(f) * C();
     double* hb = pool_.data(b.buf) + slot;
-    std::fill(hb, hb + len, 0.0);
-    accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hb);
+    if (phase != Phase::Scan) {
+      std::fill(hb, hb + len, 0.0);
+      if (count > 0) accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hb);
+      if (phase == Phase::Build) return;
+    }
     finder_.find(node, FeatureBins{hb, nb, 0, nb - 1, f, categorical}, out[0]);
     if (job.derived < 0) return;
     const Open& d = open[static_cast<std::size_t>(job.derived)];
@@ -375,11 +429,19 @@ private:
       L.end = static_cast<std::uint32_t>(o.begin + n_left[ci]);
       R.begin = L.end;
       R.end = o.end;
+      L.rows = static_cast<double>(L.end - L.begin);
+      R.rows = static_cast<double>(R.end - R.begin);
       L.sums = o.best.left;
       R.sums.resize(C());
       for (std::size_t c = 0; c < C(); ++c) R.sums[c] = o.sums[c] - L.sums[c];
       open.push_back(std::move(L));
       open.push_back(std::move(R));
+    }
+    if (p_.reducer) {
+      std::vector<double> rows(2 * chosen.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = open[open.size() - rows.size() + i].rows;
+      p_.reducer->sum(rows.data(), rows.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) open[open.size() - rows.size() + i].rows = rows[i];
     }
   }
 
@@ -397,6 +459,7 @@ private:
   Rng* rng_ = nullptr;
   std::vector<float> ordered_;
   std::vector<SplitChoice> results_;
+  std::vector<double> reduce_buf_;
 };
 
 }  // namespace grove::detail

@@ -76,15 +76,20 @@ double sum_in_blocks(std::size_t n, Block&& block) {
   return total;
 }
 
-/// (Weighted) mean loss over n rows.
-inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
-                        const double* weight = nullptr) {
-  const double total = sum_in_blocks(n, [&](std::size_t lo, std::size_t hi) {
+/// Sum of the row losses over n rows times their weights (null: 1).
+inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                       const double* weight = nullptr) {
+  return sum_in_blocks(n, [&](std::size_t lo, std::size_t hi) {
     double s = 0.0;
     for (std::size_t i = lo; i < hi; ++i) s += row_weight(weight, i) * row_loss(loss, K, margin + i * K, y[i]);
     return s;
   });
-  return finish_loss(loss, total / total_weight(weight, n));
+}
+
+/// (Weighted) mean loss over n rows (the recorded value: rmse for squared error).
+inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                        const double* weight = nullptr) {
+  return finish_loss(loss, loss_sum(loss, K, margin, y, n, weight) / total_weight(weight, n));
 }
 
 /// The weighted median of values: the smallest value whose cumulative weight passes half the
@@ -171,39 +176,48 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
   return finish_loss(loss, total / total_weight(weight, n));
 }
 
+/// What the starting margins of every loss but absolute error (a median) depend on, as sums
+/// shards can add: the total row weight (the row count without weights), then the weighted sum
+/// of targets (squared, logistic) or the weight of each class (softmax).
+inline std::vector<double> base_score_sums(Loss loss, std::size_t K, const float* y, std::size_t n,
+                                           const double* weight = nullptr) {
+  std::vector<double> sums(loss == Loss::Softmax ? 1 + K : 2, 0.0);
+  sums[0] = total_weight(weight, n);
+  if (loss == Loss::Softmax) {
+    for (std::size_t i = 0; i < n; ++i) sums[1 + static_cast<std::size_t>(y[i])] += row_weight(weight, i);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) sums[1] += row_weight(weight, i) * static_cast<double>(y[i]);
+  }
+  return sums;
+}
+
+/// Starting margins from base_score_sums: mean (squared), log-odds (logistic), log priors (softmax).
+inline std::vector<double> base_scores_from_sums(Loss loss, std::size_t K, const std::vector<double>& sums) {
+  std::vector<double> base(K, 0.0);
+  const double n = sums[0];
+  switch (loss) {
+    case Loss::SquaredError: base[0] = sums[1] / n; break;
+    case Loss::Logistic: {
+      const double p = std::clamp(sums[1] / n, 1e-6, 1.0 - 1e-6);
+      base[0] = std::log(p / (1.0 - p));
+      break;
+    }
+    case Loss::Softmax:
+      for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(sums[1 + k] / n, 1e-6));
+      break;
+    case Loss::AbsoluteError:
+    case Loss::LogLoss: break;
+  }
+  return base;
+}
+
 /// Starting margins, weighted by the rows' weights (null: 1): mean (squared), median
 /// (absolute), log-odds (logistic), log priors (softmax).
 inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n,
                                        const double* weight = nullptr) {
-  std::vector<double> base(K, 0.0);
-  const double total = total_weight(weight, n);
-  switch (loss) {
-    case Loss::SquaredError:
-    case Loss::Logistic: {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += row_weight(weight, i) * static_cast<double>(y[i]);
-      const double mean = s / total;
-      if (loss == Loss::SquaredError) {
-        base[0] = mean;
-        break;
-      }
-      const double p = std::clamp(mean, 1e-6, 1.0 - 1e-6);
-      base[0] = std::log(p / (1.0 - p));
-      break;
-    }
-    case Loss::AbsoluteError:
-      base[0] = weighted_median(std::vector<double>(y, y + n),
-                                weight ? std::vector<double>(weight, weight + n) : std::vector<double>{});
-      break;
-    case Loss::Softmax: {
-      std::vector<double> c(K, 0.0);
-      for (std::size_t i = 0; i < n; ++i) c[static_cast<std::size_t>(y[i])] += row_weight(weight, i);
-      for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(c[k] / total, 1e-6));
-      break;
-    }
-    case Loss::LogLoss: break;
-  }
-  return base;
+  if (loss != Loss::AbsoluteError) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n, weight));
+  return {weighted_median(std::vector<double>(y, y + n),
+                          weight ? std::vector<double>(weight, weight + n) : std::vector<double>{})};
 }
 
 }  // namespace grove::detail

@@ -244,6 +244,15 @@ public:
     write_tree_model(path, kName, params_, schema_, engine_);
   }
 
+  /// A fitted model around an engine trained outside fit() (an extension such as distributed
+  /// training builds the engine itself); `schema` is saved with the model.
+  static TreeModel from_engine(Params params, Engine engine, data::Schema schema = {}) {
+    TreeModel m(std::move(params));
+    m.engine_ = std::move(engine);
+    m.schema_ = std::move(schema);
+    return m;
+  }
+
   /// Loads a model saved by save() (this or an earlier kind version; a file without a schema
   /// loads with an empty one); FormatError for another kind, truncation, corruption or contents
   /// that do not form a valid model.
