@@ -152,16 +152,164 @@ TEST_CASE("weights: bad sample and class weights are ValueErrors") {
   CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {1, 1, 1}}),
                        "GradientBoostingClassifier.fit: sample_weight has 3 values for 4 rows", ValueError);
   CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {1, -1, 1, 1}}),
-                       "GradientBoostingClassifier.fit: sample_weight[1] must be in [0, inf), got -1", ValueError);
+                       "GradientBoostingClassifier.fit: sample_weight[1] must be in [0, 1e+30], got -1", ValueError);
   CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {1, 1, std::nan(""), 1}}),
-                       "GradientBoostingClassifier.fit: sample_weight[2] must be in [0, inf), got nan", ValueError);
+                       "GradientBoostingClassifier.fit: sample_weight[2] must be in [0, 1e+30], got nan", ValueError);
   CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {0, 0, 0, 0}}),
                        "GradientBoostingClassifier.fit: the row weights sum to 0; at least one row must weigh something",
                        ValueError);
+  CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {1, 1, std::numeric_limits<double>::infinity(), 1}}),
+                       "GradientBoostingClassifier.fit: sample_weight[2] must be in [0, 1e+30], got inf", ValueError);
+  CHECK_THROWS_WITH_AS(m.fit(X, y, {.sample_weight = {1, 1, 1, 1e31}}),
+                       "GradientBoostingClassifier.fit: sample_weight[3] must be in [0, 1e+30], got 1e+31", ValueError);
+  CHECK_THROWS_WITH_AS(
+      DecisionTreeClassifier({.class_weight = ClassWeight::of({1e20, 1})}).fit(X, y, {.sample_weight = {1, 1, 1e11, 1}}),
+      "DecisionTreeClassifier.fit: row 2 weighs 1e+31 (sample_weight times class_weight), above 1e+30", ValueError);
+  // Validation weights: checked the same way, named as validation.
+  const ValidationSet<float, float> short_val{X, y, {1, 2}};
+  CHECK_THROWS_WITH_AS(m.fit(X, y, short_val),
+                       "GradientBoostingClassifier.fit (validation): sample_weight has 2 values for 4 rows", ValueError);
+  const ValidationSet<float, float> zero_val{X, y, {0, 0, 0, 0}};
+  CHECK_THROWS_WITH_AS(
+      m.fit(X, y, zero_val),
+      "GradientBoostingClassifier.fit (validation): the row weights sum to 0; at least one row must weigh something",
+      ValueError);
+  // Balanced weights of an absent class (a fold fit with n_classes) are 0, not a division by zero.
+  // (Rows weigh 4 / (3 * 2); min_samples_leaf counts weight, so leaves hold two rows here.)
+  const Tensor<float> y2 = Tensor<float>::from_vector({0, 0, 1, 1}, Shape{4});
+  DecisionTreeClassifier absent({.class_weight = ClassWeight::balanced()});
+  absent.fit(X, y2, {.n_classes = 3});
+  CHECK(absent.predict(X).to_vector() == std::vector<std::int64_t>{0, 0, 1, 1});
+  CHECK(absent.predict_proba(X).to_vector() == std::vector<float>{1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0});
   CHECK_THROWS_WITH_AS(DecisionTreeClassifier({.class_weight = ClassWeight::of({1, 2, 3})}).fit(X, y),
                        "DecisionTreeClassifier.fit: class_weight has 3 weights for 2 classes", ValueError);
   CHECK_THROWS_WITH_AS(DecisionTreeClassifier({.class_weight = ClassWeight::of({1, -2})}),
-                       "DecisionTreeClassifier: class_weight[1] must be in [0, inf), got -2", ValueError);
+                       "DecisionTreeClassifier: class_weight[1] must be in [0, 1e+30], got -2", ValueError);
   CHECK_THROWS_WITH_AS(DecisionTreeClassifier({.class_weight = ClassWeight::of({})}),
                        "DecisionTreeClassifier: class_weight lists no weights", ValueError);
+}
+
+namespace {
+
+// The rows whose weight is not 0.
+Data kept(const Data& data, const std::vector<double>& w) {
+  Data out;
+  for (std::size_t i = 0; i < w.size(); ++i)
+    if (w[i] != 0.0) {
+      out.x.insert(out.x.end(), {data.x[2 * i], data.x[2 * i + 1]});
+      out.y.push_back(data.y[i]);
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sample_weight: a weight of 0 fits the same model as the row left out") {
+  const Data data = base_rows();
+  std::vector<double> w(data.y.size(), 1.0);
+  for (std::size_t i = 1; i < w.size(); i += 4) w[i] = 0.0;
+  const Data rest = kept(data, w);
+  GradientBoostingRegressor gw({.n_estimators = 8, .learning_rate = 0.5, .max_depth = 3});
+  gw.fit(data.X(), data.Y(), {.sample_weight = w});
+  GradientBoostingRegressor gr({.n_estimators = 8, .learning_rate = 0.5, .max_depth = 3});
+  gr.fit(rest.X(), rest.Y());
+  CHECK(gw.base_score() == gr.base_score());
+  check_same_trees(gw.trees(), gr.trees());
+  DecisionTreeRegressor tw({.max_depth = 4});
+  tw.fit(data.X(), data.Y(), {.sample_weight = w});
+  DecisionTreeRegressor tr({.max_depth = 4});
+  tr.fit(rest.X(), rest.Y());
+  check_same_trees(tw.trees(), tr.trees());
+}
+
+TEST_CASE("sample_weight: regression trees, forests without bootstrap and softmax boosting equal duplicated rows") {
+  const Data data = base_rows();
+  std::vector<double> w(data.y.size(), 1.0);
+  for (std::size_t i = 0; i < w.size(); i += 3) w[i] = 2.0;
+  const Data dup = duplicated(data, w);
+  DecisionTreeRegressor tw({.max_depth = 4});
+  tw.fit(data.X(), data.Y(), {.sample_weight = w});
+  DecisionTreeRegressor td({.max_depth = 4});
+  td.fit(dup.X(), dup.Y());
+  check_same_trees(tw.trees(), td.trees());
+  RandomForestRegressor fw({.n_estimators = 3, .max_depth = 3, .max_features = MaxFeatures::all(), .bootstrap = false});
+  fw.fit(data.X(), data.Y(), {.sample_weight = w});
+  RandomForestRegressor fd({.n_estimators = 3, .max_depth = 3, .max_features = MaxFeatures::all(), .bootstrap = false});
+  fd.fit(dup.X(), dup.Y());
+  check_same_trees(fw.trees(), fd.trees());
+  // Three classes: softmax gradients and class priors.
+  Data cls = data, cls_dup = dup;
+  for (float& v : cls.y) v = v > 1.5f ? 2.0f : (v > 0.75f ? 1.0f : 0.0f);
+  for (float& v : cls_dup.y) v = v > 1.5f ? 2.0f : (v > 0.75f ? 1.0f : 0.0f);
+  GradientBoostingClassifier gw({.n_estimators = 4, .max_depth = 2});
+  gw.fit(cls.X(), cls.Y(), {.sample_weight = w});
+  GradientBoostingClassifier gd({.n_estimators = 4, .max_depth = 2});
+  gd.fit(cls_dup.X(), cls_dup.Y());
+  check_same_trees(gw.trees(), gd.trees());
+}
+
+TEST_CASE("sample_weight: the validation loss is the weighted mean") {
+  const Data data = base_rows();
+  Data val = base_rows();
+  std::vector<double> vw(val.y.size(), 1.0);
+  for (std::size_t i = 0; i < vw.size(); i += 2) vw[i] = 2.0;
+  const Data val_dup = duplicated(val, vw);
+  GradientBoostingRegressor a({.n_estimators = 5, .max_depth = 2});
+  a.fit(data.X(), data.Y(), ValidationSet<float, float>{val.X(), val.Y(), vw});
+  GradientBoostingRegressor b({.n_estimators = 5, .max_depth = 2});
+  b.fit(data.X(), data.Y(), ValidationSet<float, float>{val_dup.X(), val_dup.Y()});
+  GradientBoostingRegressor plain({.n_estimators = 5, .max_depth = 2});
+  plain.fit(data.X(), data.Y(), ValidationSet<float, float>{val.X(), val.Y()});
+  const auto va = a.history().series("val_loss"), vb = b.history().series("val_loss");
+  const auto vp = plain.history().series("val_loss");
+  REQUIRE(va.size() == 5);
+  REQUIRE(vb.size() == 5);
+  for (std::size_t r = 0; r < 5; ++r) {
+    CHECK(va[r] == doctest::Approx(vb[r]).epsilon(1e-12));
+    CHECK(va[r] != vp[r]);  // the weights do change the value
+  }
+  // Forests record the weighted loss per tree count as well.
+  RandomForestRegressor fa({.n_estimators = 3, .max_depth = 2});
+  fa.fit(data.X(), data.Y(), ValidationSet<float, float>{val.X(), val.Y(), vw});
+  RandomForestRegressor fb({.n_estimators = 3, .max_depth = 2});
+  fb.fit(data.X(), data.Y(), ValidationSet<float, float>{val_dup.X(), val_dup.Y()});
+  const auto fva = fa.history().series("val_loss"), fvb = fb.history().series("val_loss");
+  REQUIRE(fva.size() == 3);
+  for (std::size_t t = 0; t < 3; ++t) CHECK(fva[t] == doctest::Approx(fvb[t]).epsilon(1e-12));
+}
+
+TEST_CASE("weights: weighted models are bitwise identical at any thread count and survive save / load") {
+  Data data;
+  Rng rng(11);
+  for (std::size_t i = 0; i < 3000; ++i) {
+    const float a = static_cast<float>(rng.uniform()), b = static_cast<float>(rng.uniform());
+    data.x.insert(data.x.end(), {a, b});
+    data.y.push_back(a + b > 1.0f + 0.2f * static_cast<float>(rng.uniform()) ? 1.0f : 0.0f);
+  }
+  std::vector<double> w(data.y.size());
+  for (double& v : w) v = 0.25 + 3.0 * rng.uniform();
+  auto fit_gb = [&](std::size_t threads) {
+    ThreadCountGuard guard(threads);
+    GradientBoostingClassifier m({.n_estimators = 6, .max_depth = 3, .subsample = 0.8, .class_weight = ClassWeight::balanced()});
+    m.fit(data.X(), data.Y(), {.sample_weight = w});
+    return m;
+  };
+  auto fit_rf = [&](std::size_t threads) {
+    ThreadCountGuard guard(threads);
+    RandomForestClassifier m({.n_estimators = 4, .max_depth = 5, .class_weight = ClassWeight::of({1.0, 2.0})});
+    m.fit(data.X(), data.Y(), {.sample_weight = w});
+    return m;
+  };
+  const GradientBoostingClassifier g1 = fit_gb(1), g3 = fit_gb(3);
+  const RandomForestClassifier r1 = fit_rf(1), r3 = fit_rf(3);
+  check_same_trees(g1.trees(), g3.trees());
+  check_same_trees(r1.trees(), r3.trees());
+  g1.save(tmp("gb.bin"));
+  const auto g_loaded = GradientBoostingClassifier::load(tmp("gb.bin"));
+  CHECK(g_loaded.params().class_weight == ClassWeight::balanced());
+  CHECK(g_loaded.predict_proba(data.X()).to_vector() == g1.predict_proba(data.X()).to_vector());
+  r1.save(tmp("rf.bin"));
+  const auto r_loaded = RandomForestClassifier::load(tmp("rf.bin"));
+  CHECK(r_loaded.params().class_weight == ClassWeight::of({1.0, 2.0}));
+  CHECK(r_loaded.predict_proba(data.X()).to_vector() == r1.predict_proba(data.X()).to_vector());
 }

@@ -68,7 +68,7 @@ public:
                                                  category_counts(train.X.data(), n_, d_, cfg.categorical_features,
                                                                  cfg.max_bins, name_ + ".fit"))),
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
-        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y))) : 1.0),
+        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y) * max_weight(train.weight))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),
         stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
 

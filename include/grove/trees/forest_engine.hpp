@@ -322,9 +322,11 @@ private:
   }
 
   // Mean loss of the first m trees' prediction for every m (log loss for classes, rmse for
-  // regression): per row block, partial sums per m, added in block order.
+  // regression), weighted by the rows' weights: per row block, partial sums per m, added in
+  // block order.
   std::vector<double> staged_loss(const TrainingSet& data) const {
     const std::size_t n = data.rows(), T = trees.size(), k = n_outputs();
+    const double* weight = data.weights();
     constexpr std::size_t kBlock = 1024;
     const std::size_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> part(blocks * T, 0.0);
@@ -340,10 +342,10 @@ private:
           for (std::size_t c = 0; c < k; ++c) si[c] += static_cast<double>(v[c]);
           const double m = static_cast<double>(t + 1);
           if (n_classes > 0) {
-            loss -= std::log(std::max(si[static_cast<std::size_t>(data.y[i])] / m, 1e-15));
+            loss -= row_weight(weight, i) * std::log(std::max(si[static_cast<std::size_t>(data.y[i])] / m, 1e-15));
           } else {
             const double e = si[0] / m - static_cast<double>(data.y[i]);
-            loss += e * e;
+            loss += row_weight(weight, i) * (e * e);
           }
         }
         part[b * T + t] = loss;
@@ -353,7 +355,7 @@ private:
     for (std::size_t b = 0; b < blocks; ++b)
       for (std::size_t t = 0; t < T; ++t) out[t] += part[b * T + t];
     for (double& v : out) {
-      v /= static_cast<double>(n);
+      v /= total_weight(weight, n);
       if (n_classes == 0) v = std::sqrt(v);
     }
     return out;

@@ -19,11 +19,14 @@
 
 namespace grove::trees {
 
-/// Validation data for fit(X, y, {X_val, y_val}).
+/// Validation data for fit(X, y, {X_val, y_val}) or fit(X, y, {X_val, y_val, w_val}).
 template <class TX, class TY>
 struct ValidationSet {
   Tensor<TX> X;
   Tensor<TY> y;
+  /// One weight per validation row, checked as FitOptions::sample_weight (empty: 1);
+  /// classifiers multiply it by the training rows' class weights. val_loss is the weighted mean.
+  std::vector<double> weight = {};
 };
 
 /// What fit takes besides the data: fit(X, y, {.sample_weight = w, .n_classes = 4}).

@@ -271,7 +271,10 @@ private:
     TrainingData d = training_data<kClassifier>(X, y, val, options, op);
     const trees::ClassWeight* class_weight = nullptr;
     if constexpr (kClassifier) class_weight = &params_.class_weight;
-    d.train.weight = row_weights(options.sample_weight, class_weight, d.train.y, d.n_classes, op);
+    // Balanced class weights come from the training labels and apply to validation rows too.
+    const std::vector<double> per_class = class_factors(class_weight, d.train.y, d.n_classes, op);
+    d.train.weight = row_weights(options.sample_weight, per_class, d.train.y, op);
+    if (val) d.val.weight = row_weights(val->weight, per_class, d.val.y, op + " (validation)");
     train_engine(engine_, params_, d.n_classes, d.train, d.validation(), kName);
     schema_ = std::move(schema);
     return *this;

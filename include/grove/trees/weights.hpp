@@ -3,6 +3,7 @@
 /// (ClassWeight: none, "balanced" as scikit-learn, or one weight per class), combined into the
 /// per-row weight the engines multiply their statistics by.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,10 @@ namespace grove::detail {
 
 using trees::ClassWeight;
 
+/// The largest weight a row may have: statistics stay far inside float range (a weight times
+/// a gradient, summed over many rows).
+inline constexpr double kMaxRowWeight = 1e30;
+
 template <>
 struct ParamCodec<ClassWeight> {
   static void check(std::string_view op, std::string_view name, const ClassWeight& v, const Interval&) {
@@ -54,7 +59,7 @@ struct ParamCodec<ClassWeight> {
     if (v.mode == ClassWeight::Mode::Explicit && v.weights.empty())
       throw_params(op, std::string(name) + " lists no weights");
     for (std::size_t c = 0; c < v.weights.size(); ++c)
-      check_range(op, std::string(name) + "[" + std::to_string(c) + "]", v.weights[c], Interval{0});
+      check_range(op, std::string(name) + "[" + std::to_string(c) + "]", v.weights[c], Interval{0, kMaxRowWeight});
   }
   static std::size_t bytes(const ClassWeight& v) noexcept { return 4 + 8 + 8 * v.weights.size(); }
   static void write(io::BinaryWriter& w, const ClassWeight& v) {
@@ -108,39 +113,55 @@ inline double total_weight(const double* weight, std::size_t n) noexcept {
   return w;
 }
 
+/// The largest row weight (1 without weights).
+inline double max_weight(const std::vector<double>& weight) noexcept {
+  double m = weight.empty() ? 1.0 : 0.0;
+  for (double w : weight) m = std::max(m, w);
+  return m;
+}
+
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_weights(std::string_view op, const std::string& what) {
   throw_value_error(std::string(op) + ": " + what);
 }
 
-/// Each row's weight: sample_weight (empty: 1; length n, finite, >= 0, not all zero) times its
-/// class's weight (classifiers; labels are y, n_classes classes). Empty when every weight is 1.
-inline std::vector<double> row_weights(const std::vector<double>& sample_weight, const ClassWeight* class_weight,
-                                       const std::vector<float>& y, std::size_t n_classes, std::string_view op) {
+/// Each class's weight for classifiers with labels y (n_classes classes): class_weight's
+/// explicit list, or balanced (n / (n_classes * count_c), as scikit-learn; an absent class
+/// weighs 0). Empty when every class weighs 1 (no class weights, or a regressor: null).
+inline std::vector<double> class_factors(const ClassWeight* class_weight, const std::vector<float>& y,
+                                         std::size_t n_classes, std::string_view op) {
+  if (!class_weight || class_weight->mode == ClassWeight::Mode::None) return {};
+  if (class_weight->mode == ClassWeight::Mode::Explicit) {
+    if (class_weight->weights.size() != n_classes)
+      throw_weights(op, "class_weight has " + std::to_string(class_weight->weights.size()) + " weights for " +
+                            std::to_string(n_classes) + " classes");
+    return class_weight->weights;
+  }
+  std::vector<double> count(n_classes, 0.0), per_class(n_classes, 0.0);
+  for (float c : y) count[static_cast<std::size_t>(c)] += 1.0;
+  for (std::size_t c = 0; c < n_classes; ++c)
+    if (count[c] > 0) per_class[c] = static_cast<double>(y.size()) / (static_cast<double>(n_classes) * count[c]);
+  return per_class;
+}
+
+/// Each row's weight: sample_weight (empty: 1; else one per row, finite, in [0, 1e30], not all
+/// zero) times its class's factor (class_factors; empty: 1). Empty when every weight is 1.
+inline std::vector<double> row_weights(const std::vector<double>& sample_weight, const std::vector<double>& per_class,
+                                       const std::vector<float>& y, std::string_view op) {
   const std::size_t n = y.size();
   if (!sample_weight.empty() && sample_weight.size() != n)
     throw_weights(op, "sample_weight has " + std::to_string(sample_weight.size()) + " values for " + std::to_string(n) +
                           " rows");
   for (std::size_t i = 0; i < sample_weight.size(); ++i)
-    check_range(op, "sample_weight[" + std::to_string(i) + "]", sample_weight[i], Interval{0});
-  std::vector<double> per_class;
-  if (class_weight && class_weight->mode == ClassWeight::Mode::Explicit) {
-    if (class_weight->weights.size() != n_classes)
-      throw_weights(op, "class_weight has " + std::to_string(class_weight->weights.size()) + " weights for " +
-                            std::to_string(n_classes) + " classes");
-    per_class = class_weight->weights;
-  } else if (class_weight && class_weight->mode == ClassWeight::Mode::Balanced) {
-    std::vector<double> count(n_classes, 0.0);
-    for (float c : y) count[static_cast<std::size_t>(c)] += 1.0;
-    per_class.assign(n_classes, 0.0);
-    for (std::size_t c = 0; c < n_classes; ++c)
-      if (count[c] > 0) per_class[c] = static_cast<double>(n) / (static_cast<double>(n_classes) * count[c]);
-  }
+    check_range(op, "sample_weight[" + std::to_string(i) + "]", sample_weight[i], Interval{0, kMaxRowWeight});
   if (sample_weight.empty() && per_class.empty()) return {};
   std::vector<double> w(n, 1.0);
   double total = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!sample_weight.empty()) w[i] = sample_weight[i];
     if (!per_class.empty()) w[i] *= per_class[static_cast<std::size_t>(y[i])];
+    if (w[i] > kMaxRowWeight)
+      throw_weights(op, "row " + std::to_string(i) + " weighs " + format_number(w[i]) +
+                            " (sample_weight times class_weight), above " + format_number(kMaxRowWeight));
     total += w[i];
   }
   if (!(total > 0.0)) throw_weights(op, "the row weights sum to 0; at least one row must weigh something");
