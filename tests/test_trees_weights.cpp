@@ -187,6 +187,14 @@ TEST_CASE("weights: bad sample and class weights are ValueErrors") {
                        "DecisionTreeClassifier: class_weight[1] must be in [0, 1e+30], got -2", ValueError);
   CHECK_THROWS_WITH_AS(DecisionTreeClassifier({.class_weight = ClassWeight::of({})}),
                        "DecisionTreeClassifier: class_weight lists no weights", ValueError);
+  CHECK_THROWS_WITH_AS(
+      DecisionTreeClassifier({.class_weight = ClassWeight{ClassWeight::Mode::Balanced, {1.0, 2.0}}}),
+      "DecisionTreeClassifier: class_weight lists weights without being explicit", ValueError);
+  RandomForestClassifierParams p;
+  CHECK_THROWS_WITH_AS(set_param(p, "class_weight", "1,heavy"), "set_param: cannot read 'heavy' as class_weight",
+                       ValueError);
+  GradientBoostingRegressorParams r;
+  CHECK_THROWS_AS(set_param(r, "class_weight", "balanced"), ValueError);  // regressors have none
 }
 
 namespace {
