@@ -500,6 +500,8 @@ void print_data(const pipeline::LoadedData& d, const Split& sp, const pipeline::
     std::cout << '\n';
   }
   for (const auto& n : d.notes) std::cout << "   note: " << n << '\n';
+  for (const auto& name : pipeline::tree_columns(ds.schema(), 0).as_codes)
+    std::cout << "   note: '" << name << "' has more than 255 categories: trees split it as ordered codes\n";
   std::cout << "2. Task: " << (d.classification ? "classification, " + std::to_string(ds.class_names.size()) + " classes" : std::string("regression"))
             << " (" << d.task_reason << (o.task.empty() && !o.csv.empty() ? "; --task overrides" : "") << ")\n"
             << "   split" << (d.classification ? " (stratified" : " (random") << ", seed " << o.seed << "): train "

@@ -22,6 +22,7 @@
 
 #include "grove/core/rng.hpp"
 #include "pipeline/advice.hpp"
+#include "pipeline/candidates.hpp"
 #include "pipeline/report.hpp"
 
 namespace fs = std::filesystem;
@@ -545,10 +546,10 @@ TEST_CASE("confusion-matrix headers wrap at word boundaries and never cut a clas
   std::ostringstream os;
   pipeline::print_table(os, {{"", "Pullover", "Ankle boot"}, {"Pullover", "12", "0"}, {"Ankle boot", "1", "30"}}, "", true);
   CHECK(os.str() ==
-        "                       Ankle\n"
-        "            Pullover    boot\n"
-        "Pullover          12       0\n"
-        "Ankle boot         1      30\n");
+        "                      Ankle\n"
+        "            Pullover   boot\n"
+        "Pullover          12      0\n"
+        "Ankle boot         1     30\n");
 }
 
 TEST_CASE("the summary's decision never contradicts itself") {
@@ -606,4 +607,23 @@ TEST_CASE("the summary's decision never contradicts itself") {
                   CHECK((d.lever == pipeline::Lever::CheckData) == !beats);
                 }
   CHECK(cases == 2 * 2 * 2 * 2 * 4 * 3 * 2);
+}
+
+TEST_CASE("tree candidates split a categorical column natively up to 255 categories, beyond as codes") {
+  grove::data::Schema schema;
+  auto column = [](const std::string& name, std::size_t k) {
+    grove::data::Column c;
+    c.name = name;
+    c.kind = grove::data::ColumnKind::Categorical;
+    for (std::size_t i = 0; i < k; ++i) c.categories.push_back("c" + std::to_string(i));
+    return c;
+  };
+  grove::data::Column number;
+  number.name = "x";
+  schema.features = {number, column("zip", 70), column("name", 300), column("colour", 3)};
+  const pipeline::TreeColumns tc = pipeline::tree_columns(schema, 64);
+  CHECK(tc.categorical == std::vector<std::size_t>{1, 3});
+  CHECK(tc.max_bins == 70);
+  CHECK(tc.as_codes == std::vector<std::string>{"name"});
+  CHECK(pipeline::tree_columns(schema, 128).max_bins == 128);
 }

@@ -195,17 +195,43 @@ void set_categorical(P& p, const std::vector<std::size_t>& cats) {
 template <class P = grove::trees::GradientBoostingClassifierParams>
 constexpr bool has_categorical_splits = requires(P p) { p.categorical_features; };
 
+/// The columns the tree candidates split by category, and the bins they need: a categorical
+/// column's codes are its bins, so max_bins grows to its category count (trees allow at most 255
+/// bins); a column with more categories than that is split as ordered codes instead.
+struct TreeColumns {
+  std::vector<std::size_t> categorical;
+  std::size_t max_bins = 64;
+  std::vector<std::string> as_codes;  ///< names of categorical columns split as ordered codes
+};
+
+inline TreeColumns tree_columns(const grove::data::Schema& schema, std::size_t max_bins) {
+  constexpr std::size_t kMostBins = 255;
+  TreeColumns tc;
+  tc.max_bins = max_bins;
+  for (std::size_t j : schema.categorical_features()) {
+    const std::size_t k = schema.features[j].categories.size();
+    if (k > kMostBins) {
+      tc.as_codes.push_back(schema.features[j].name);
+      continue;
+    }
+    tc.categorical.push_back(j);
+    tc.max_bins = std::max(tc.max_bins, k);
+  }
+  return tc;
+}
+
 template <bool Classifier>
 std::vector<Candidate> make_candidates(const Budgets& b, const grove::data::Schema& schema,
                                        const std::vector<std::string>& keys) {
   using Forest = std::conditional_t<Classifier, grove::trees::RandomForestClassifier, grove::trees::RandomForestRegressor>;
   using Boosting =
       std::conditional_t<Classifier, grove::trees::GradientBoostingClassifier, grove::trees::GradientBoostingRegressor>;
-  const std::vector<std::size_t> cats = schema.categorical_features();
-  typename Forest::Params fp{.n_estimators = b.trees, .max_depth = 0, .max_bins = b.max_bins, .seed = b.seed};
+  const TreeColumns tc = tree_columns(schema, b.max_bins);
+  const std::vector<std::size_t>& cats = tc.categorical;
+  typename Forest::Params fp{.n_estimators = b.trees, .max_depth = 0, .max_bins = tc.max_bins, .seed = b.seed};
   set_categorical(fp, cats);
   typename Boosting::Params bp{.n_estimators = b.rounds, .learning_rate = b.learning_rate, .max_depth = b.max_depth,
-                               .max_bins = b.max_bins, .colsample = b.colsample, .early_stopping_rounds = b.patience,
+                               .max_bins = tc.max_bins, .colsample = b.colsample, .early_stopping_rounds = b.patience,
                                .seed = b.seed};
   set_categorical(bp, cats);
   NetworkParams np = b.mlp;
