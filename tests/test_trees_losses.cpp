@@ -24,7 +24,7 @@ struct Stats {
 // Gradients and hessians of `loss` at margins m for targets y.
 Stats stats_of(Loss loss, const std::vector<double>& m, const std::vector<float>& y, LossShape shape) {
   std::vector<std::vector<float>> st(1, std::vector<float>(2 * y.size()));
-  const double mean = detail::gradients(loss, 1, m.data(), y.data(), y.size(), st, true, 1.0, shape);
+  const double mean = detail::gradients(loss, 1, m.data(), y.data(), y.size(), st, true, 1.0, nullptr, shape);
   Stats s{{}, {}, mean};
   for (std::size_t i = 0; i < y.size(); ++i) {
     s.g.push_back(st[0][2 * i]);
@@ -80,8 +80,12 @@ TEST_CASE("losses: quantile gradients are 1 - q above the target and -q below; p
   CHECK(s.loss == doctest::Approx(1.0 / 3.0));
   // The base score is the targets' quantile (element floor(q n) in order).
   const std::vector<float> y = {5, 1, 4, 2, 3};
-  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, {.quantile = 0.8})[0] == 5.0);
-  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, {.quantile = 0.2})[0] == 2.0);
+  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, nullptr, {.quantile = 0.8})[0] == 5.0);
+  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, nullptr, {.quantile = 0.2})[0] == 2.0);
+  // Weighted: 5 weighs 6 of 10, so it is the quantile at 0.5 (cumulative 4 of 10 before it).
+  const std::vector<double> w = {6, 1, 1, 1, 1};
+  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, w.data(), {.quantile = 0.5})[0] == 5.0);
+  CHECK(detail::base_scores(Loss::Quantile, 1, y.data(), 5, w.data(), {.quantile = 0.35})[0] == 4.0);
   CHECK(detail::base_scores(Loss::AbsoluteError, 1, y.data(), 5)[0] == 3.0);
 }
 

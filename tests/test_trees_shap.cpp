@@ -312,6 +312,14 @@ TEST_CASE("Node covers: boosting covers are hessian sums, forest covers bootstra
   GradientBoostingRegressor sq({.n_estimators = 1, .max_depth = 2});
   sq.fit(train.X, train.y);
   CHECK(sq.trees()[0].cover[0] == 500.0f);  // squared error: hessian 1 a row
+  // Sample weights weigh the covers: rows of weight 0.5 and 2, one of each per pair.
+  std::vector<double> w(500);
+  for (std::size_t i = 0; i < 500; ++i) w[i] = i % 2 ? 2.0 : 0.5;
+  sq.fit(train.X, train.y, {.sample_weight = w});
+  CHECK(sq.trees()[0].cover[0] == 625.0f);
+  DecisionTreeRegressor dt({.max_depth = 3});
+  dt.fit(train.X, train.y, {.sample_weight = w});
+  CHECK(dt.tree().cover[0] == 625.0f);
 }
 
 TEST_CASE("predict_contributions: errors") {

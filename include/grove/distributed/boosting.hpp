@@ -122,7 +122,7 @@ inline void check_classes(distributed::Communicator& comm, const std::string& op
 inline double sharded_loss(distributed::Communicator& comm, const Booster& engine, const TrainingSet& train) {
   std::vector<double> margin(train.rows() * engine.K);
   for (std::size_t i = 0; i < train.rows(); ++i) engine.raw(train.X.data() + i * train.features(), margin.data() + i * engine.K);
-  double s[2] = {loss_sum(engine.loss, engine.K, margin.data(), train.y.data(), train.rows(), engine.shape),
+  double s[2] = {loss_sum(engine.loss, engine.K, margin.data(), train.y.data(), train.rows(), nullptr, engine.shape),
                  static_cast<double>(train.rows())};
   comm.allreduce(std::span<double>(s, 2));
   return finish_loss(engine.loss, s[0] / s[1]);
@@ -142,6 +142,11 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
     if (refits_leaves(params.loss)) throw_sharded_refit(op, params.loss);
     if (!params.categorical_features.empty())
       throw_value_error(op + ": categorical_features are not supported in distributed training yet");
+    if constexpr (kClassifier)
+      if (params.class_weight != trees::ClassWeight::none())
+        throw_value_error(op + ": class_weight is not supported in distributed training yet");
+    if (val && !val->weight.empty())
+      throw_value_error(op + ": sample_weight is not supported in distributed training yet");
     train.X = float_matrix(X, op);
     if (train.features() == 0) throw_value_error(op + ": X has no features (shape " + to_string(X.shape()) + ")");
     k = shard_targets<kClassifier>(y, train.rows(), op, 0, train.y);

@@ -11,11 +11,13 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/trees/fields.hpp"
+#include "grove/trees/weights.hpp"
 #include "grove/trees/losses.hpp"
 
 namespace grove::trees {
@@ -50,13 +52,16 @@ struct GradientBoostingParams {
   std::uint64_t seed = 0;
   std::size_t max_leaves = 0;             ///< 0: depth-wise; else leaf-wise growth up to this many leaves
   double min_split_gain = 0.0;            ///< least loss reduction to split, >= 0
-  Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error or absolute_error
+  Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error, absolute_error, huber, quantile, poisson
   /// Columns of X holding category codes 0..k-1 (NaN: missing), split by sets of categories.
   std::vector<std::size_t> categorical_features = {};
   std::size_t max_cat_to_onehot = 4;      ///< up to this many categories in a node: one category vs the rest
   std::size_t max_cat_threshold = 32;     ///< most categories tried on a set split's side
   double cat_smooth = 10.0;               ///< pseudo-rows shrinking a category's statistic toward the node's
   double min_data_per_category = 10.0;    ///< categories with fewer rows in a node go with the missing values
+  /// Classifiers: class weights (ClassWeight::balanced(), ClassWeight::of({...})), multiplied
+  /// into the rows' sample weights.
+  [[no_unique_address]] std::conditional_t<Task::kClassifier, ClassWeight, NoClassWeight> class_weight = {};
   double l1 = 0.0;                        ///< L1 penalty on leaf values, >= 0 (XGBoost reg_alpha, LightGBM lambda_l1)
   /// Per feature: 1 = predictions never decrease as it grows, -1 = never increase, 0 = free
   /// (empty: no constraints; otherwise one entry per feature, none on categorical features).
@@ -89,7 +94,7 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("seed", &P::seed),
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
-    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), std::tuple{
+    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), class_weight_fields<P>(), std::tuple{
     param_field("l1", &P::l1, Interval{0}),
     param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1}),
     param_field("quantile", &P::quantile, Interval{0, 1, true, true}),

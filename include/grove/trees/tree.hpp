@@ -81,8 +81,8 @@ struct Tree {
   std::vector<TreeNode> nodes;
   std::vector<float> values;  ///< n_outputs per node
   std::vector<std::uint32_t> categories;  ///< category sets of categorical splits (see TreeNode)
-  /// Training weight that reached each node (boosting: hessian sum; trees and forests:
-  /// bootstrap-weighted rows), which TreeSHAP and cover importance read; empty in trees loaded
+  /// Training weight that reached each node (boosting: hessian sum; trees and forests: rows
+  /// times bootstrap counts and sample weights), which TreeSHAP and cover importance read; empty in trees loaded
   /// from files written before covers were stored (kind version < 3).
   std::vector<float> cover;
   std::size_t n_outputs = 1;
