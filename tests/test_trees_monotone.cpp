@@ -167,7 +167,7 @@ TEST_CASE("monotone: errors name the parameter and values") {
                        ValueError);
   GradientBoostingClassifierParams both{.categorical_features = {1}};
   both.monotone_constraints = {0, -1, 0};
-  CHECK_THROWS_WITH_AS(GradientBoostingClassifier(both),
+  CHECK_THROWS_WITH_AS(GradientBoostingClassifier{both},
                        "GradientBoostingClassifier: feature 1 is categorical and cannot have a monotone constraint (-1)",
                        ValueError);
   CHECK_THROWS_WITH_AS(
