@@ -18,6 +18,9 @@ import os
 import subprocess
 import sys
 
+# One OpenMP thread: scores do not depend on it, and spinning OpenMP threads crawl on a shared machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import numpy as np
 import pandas as pd
 from sklearn import datasets
@@ -98,7 +101,7 @@ def sklearn_scores(family, task, X, y, mask, folds, seed, use_categorical):
             m = cls(categorical_features=cat, early_stopping=False, random_state=seed)
         else:
             cls = RandomForestClassifier if task == "clf" else RandomForestRegressor
-            m = cls(random_state=seed, n_jobs=2)
+            m = cls(random_state=seed)
         out.append(m.fit(X[tr], y[tr]).score(X[te], y[te]))
     return out
 
