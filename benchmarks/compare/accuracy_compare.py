@@ -161,13 +161,19 @@ def main():
                          gm, sm, gm - sm, tol, gm >= sm - tol))
             print(f"{name} {model}: grove {gm:.4f} sklearn {sm:.4f}", file=sys.stderr)
 
-    print(f"\n{args.folds}-fold x {args.repeats} repeats; grove extra params: gb '{args.grove_gb}' rf '{args.grove_rf}'")
-    print("| data set | rows | text cols | model | metric | grove | scikit-learn | grove - sklearn | target | within |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.4f} | {r[6]:.4f} | {r[7]:+.4f} | "
-              f"-{r[8]:.2f} | {'yes' if r[9] else 'NO'} |")
-
+    print(f"{args.folds}-fold x {args.repeats} repeats; grove extra params: gb '{args.grove_gb}' rf '{args.grove_rf}'")
+    titles = {"bundled": "scikit-learn's bundled sets, default parameters (issue 13)",
+              "real": "real CSVs, text columns as native categories for boosting (issue 12)"}
+    for group in ("bundled", "real"):
+        chosen = [r for r in rows if r[0] in (BUNDLED if group == "bundled" else REAL_CSVS)]
+        if not chosen:
+            continue
+        print(f"\n{titles[group]}\n")
+        print("| data set | rows | text cols | model | metric | grove | scikit-learn | grove - sklearn | target | within |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in chosen:
+            print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.4f} | {r[6]:.4f} | {r[7]:+.4f} | "
+                  f"-{r[8]:.2f} | {'yes' if r[9] else 'NO'} |")
 
 if __name__ == "__main__":
     main()
