@@ -109,6 +109,31 @@ TEST_CASE("GradientBoostingRegressor: l1 soft-thresholds G in leaf values and ga
                        "GradientBoostingRegressor: l1 must be in [0, inf), got -1", ValueError);
 }
 
+TEST_CASE("GradientBoostingRegressor: by default every leaf holds at least 20 rows") {
+  // y steps from 0 to 10 at x = 19: 19 zeros, 21 tens, base 5.25. The default min_child_weight
+  // (20; hessian 1 per row) allows only the 20 / 20 split, leaves 0.5 and 10; with 1 the step
+  // itself is found. 39 rows cannot be split into two leaves of 20.
+  std::vector<float> x(40), y(40);
+  for (std::size_t i = 0; i < 40; ++i) {
+    x[i] = static_cast<float>(i);
+    y[i] = i >= 19 ? 10.0f : 0.0f;
+  }
+  CHECK(GradientBoostingRegressorParams{}.min_child_weight == 20.0);
+  CHECK(GradientBoostingClassifierParams{}.min_child_weight == 1.0);
+  GradientBoostingRegressor wide({.n_estimators = 1, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0});
+  wide.fit(column(x), vec(y));
+  CHECK(wide.predict(column({18, 19, 20})).to_vector() == std::vector<float>{0.5f, 0.5f, 10.0f});
+  GradientBoostingRegressor narrow({.n_estimators = 1, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0,
+                                    .min_child_weight = 1.0});
+  narrow.fit(column(x), vec(y));
+  CHECK(narrow.predict(column({18, 19, 20})).to_vector() == std::vector<float>{0.0f, 10.0f, 10.0f});
+  x.pop_back();
+  y.pop_back();
+  GradientBoostingRegressor none({.n_estimators = 1, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0});
+  none.fit(column(x), vec(y));
+  CHECK(none.trees()[0].nodes.size() == 1);
+}
+
 TEST_CASE("GradientBoostingRegressor: fits a piecewise-constant function") {
   Rng rng(3);
   const std::size_t n = 3000;
