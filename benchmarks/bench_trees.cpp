@@ -40,28 +40,35 @@ void BM_BinMapperFitAndBin(benchmark::State& state) {
   for (auto _ : state) {
     const BinMapper m = BinMapper::fit(d.X.data(), n, 28, 255);
     BinnedMatrix b = BinnedMatrix::build(m, d.X.data(), n, 28);
-    benchmark::DoNotOptimize(b.codes.data());
+    benchmark::DoNotOptimize(b.words.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n * 28));
 }
 BENCHMARK(BM_BinMapperFitAndBin)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 void BM_HistogramGathered(benchmark::State& state) {
-  // One feature's (g, h) histogram over every other row: the inner loop of tree growth.
+  // One group of four features' (g, h) histograms over every other row: the inner loop of tree
+  // growth. Items are (row, feature) pairs.
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   Rng rng(2);
-  std::vector<std::uint8_t> col(n);
-  for (auto& c : col) c = static_cast<std::uint8_t>(rng.below(255));
+  std::vector<std::uint32_t> words(n);
+  for (auto& w : words) w = static_cast<std::uint32_t>(rng.below(std::uint64_t{1} << 32));
   std::vector<std::uint32_t> rows;
   for (std::size_t i = 0; i < n; i += 2) rows.push_back(static_cast<std::uint32_t>(i));
   std::vector<float> stats(rows.size() * 2, 0.5f);
-  std::vector<double> hist(256 * 2);
+  std::vector<double> hist(4 * 256 * 2);
+  grove::detail::GroupTargets tg;
+  tg.count = 4;
+  for (std::size_t k = 0; k < 4; ++k) {
+    tg.shift[k] = static_cast<unsigned>(8 * k);
+    tg.hist[k] = hist.data() + k * 512;
+  }
   for (auto _ : state) {
     std::fill(hist.begin(), hist.end(), 0.0);
-    grove::detail::accumulate_histogram(col.data(), rows.data(), 0, stats.data(), rows.size(), 2, hist.data());
+    grove::detail::accumulate_group(words.data(), rows.data(), 0, stats.data(), rows.size(), 2, tg);
     benchmark::DoNotOptimize(hist.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size() * 4));
 }
 BENCHMARK(BM_HistogramGathered)->Arg(1 << 20);
 

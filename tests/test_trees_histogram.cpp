@@ -6,34 +6,170 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 using namespace grove;
 using namespace grove::detail;
 
-TEST_CASE("accumulate_histogram: per-bin sums over gathered or contiguous rows, any channel count") {
-  const std::vector<std::uint8_t> column = {0, 2, 1, 2, 0, 2};
-  // Rows 1, 3, 4, 5 in node order, two channels each: bins 2, 2, 0, 2.
-  const std::vector<std::uint32_t> rows = {1, 3, 4, 5};
-  const std::vector<float> stats = {1, 10, 2, 20, 3, 30, 4, 40};
-  std::vector<double> hist(3 * 2, 0.0);
-  accumulate_histogram(column.data(), rows.data(), 0, stats.data(), rows.size(), 2, hist.data());
-  CHECK(hist == std::vector<double>{3, 30, 0, 0, 7, 70});
-  // Contiguous rows 2..4 (bins 1, 2, 0) skip the row list.
-  std::fill(hist.begin(), hist.end(), 0.0);
-  accumulate_histogram(column.data(), nullptr, 2, stats.data(), 3, 2, hist.data());
-  CHECK(hist == std::vector<double>{3, 30, 1, 10, 2, 20});
-  // Five channels take the generic path.
-  std::vector<float> five(4 * 5);
-  for (std::size_t i = 0; i < five.size(); ++i) five[i] = static_cast<float>(i);
-  std::vector<double> h5(3 * 5, 0.0);
-  accumulate_histogram(column.data(), rows.data(), 0, five.data(), rows.size(), 5, h5.data());
-  CHECK(h5[0] == 10.0);            // bin 0: row 4 (node position 2), channel 0
-  CHECK(h5[2 * 5 + 4] == 4 + 9 + 19);  // bin 2: positions 0, 1, 3, channel 4
-  // Subtraction turns the parent's histogram into the sibling's.
+namespace {
+
+// Packs per-feature codes (codes[f][row]) into one group's words, feature k in bits 8k..8k+7.
+std::vector<std::uint32_t> pack(const std::vector<std::vector<std::uint32_t>>& codes) {
+  std::vector<std::uint32_t> words(codes[0].size(), 0);
+  for (std::size_t k = 0; k < codes.size(); ++k)
+    for (std::size_t i = 0; i < words.size(); ++i) words[i] |= codes[k][i] << (8 * k);
+  return words;
+}
+
+}  // namespace
+
+TEST_CASE("accumulate_group: per-bin sums of each feature over gathered or contiguous rows, any channel count") {
+  // Two features in one group; feature 0 has bins 0..2, feature 1 bins 0..1 (plus code 200).
+  const std::vector<std::uint32_t> words = pack({{0, 2, 1, 2, 0, 2}, {1, 0, 200, 1, 1, 0}});
+  const std::vector<std::uint32_t> rows = {1, 3, 4, 5};  // node order
+  const std::vector<float> stats = {1, 10, 2, 20, 3, 30, 4, 40};  // two channels per node row
+  std::vector<double> h0(3 * 2, 0.0), h1(201 * 2, 0.0);
+  GroupTargets tg;
+  tg.count = 2;
+  tg.shift[0] = 0;
+  tg.shift[1] = 8;
+  tg.hist[0] = h0.data();
+  tg.hist[1] = h1.data();
+  accumulate_group(words.data(), rows.data(), 0, stats.data(), rows.size(), 2, tg);
+  // Feature 0: rows 1, 3, 4, 5 have bins 2, 2, 0, 2. Feature 1: bins 0, 1, 1, 0.
+  CHECK(h0 == std::vector<double>{3, 30, 0, 0, 7, 70});
+  CHECK(h1[0] == 5.0);
+  CHECK(h1[1] == 50.0);
+  CHECK(h1[2] == 5.0);
+  CHECK(h1[3] == 50.0);
+  // Contiguous rows 2..4 skip the row list: feature 0 bins 1, 2, 0; feature 1 bins 200, 1, 1.
+  std::fill(h0.begin(), h0.end(), 0.0);
+  std::fill(h1.begin(), h1.end(), 0.0);
+  accumulate_group(words.data(), nullptr, 2, stats.data(), 3, 2, tg);
+  CHECK(h0 == std::vector<double>{3, 30, 1, 10, 2, 20});
+  CHECK(h1[2] == 5.0);
+  CHECK(h1[3] == 50.0);
+  CHECK(h1[400] == 1.0);
+  CHECK(h1[401] == 10.0);
+  // The second feature alone (its shift only), one channel.
+  GroupTargets one;
+  one.count = 1;
+  one.shift[0] = 8;
+  std::vector<double> h(201, 0.0);
+  one.hist[0] = h.data();
+  const std::vector<float> s1 = {1, 2, 4, 8};
+  accumulate_group(words.data(), rows.data(), 0, s1.data(), rows.size(), 1, one);
+  CHECK(h[0] == 9.0);
+  CHECK(h[1] == 6.0);
+  // Three and five channels (the fixed and the generic kernels) agree with a direct sum.
+  for (std::size_t C : {3, 5}) {
+    CAPTURE(C);
+    std::vector<float> sc(rows.size() * C);
+    for (std::size_t i = 0; i < sc.size(); ++i) sc[i] = static_cast<float>(i);
+    std::vector<double> g0(3 * C, 0.0), g1(201 * C, 0.0);
+    GroupTargets t = tg;
+    t.hist[0] = g0.data();
+    t.hist[1] = g1.data();
+    accumulate_group(words.data(), rows.data(), 0, sc.data(), rows.size(), C, t);
+    CHECK(g0[0 * C + C - 1] == static_cast<double>(2 * C + C - 1));  // bin 0: node row 2
+    CHECK(g0[2 * C] == static_cast<double>(0 + C + 3 * C));          // bin 2: node rows 0, 1, 3
+    CHECK(g1[1 * C + 1] == static_cast<double>(C + 1 + 2 * C + 1));  // bin 1: node rows 1, 2
+  }
+}
+
+TEST_CASE("accumulate_group: four features, long gathered runs (the prefetching loop) match a direct sum") {
+  const std::size_t n = 1000;
+  Rng rng(4);
+  std::vector<std::vector<std::uint32_t>> codes(4, std::vector<std::uint32_t>(n));
+  for (auto& c : codes)
+    for (auto& v : c) v = static_cast<std::uint32_t>(rng.below(256));
+  const std::vector<std::uint32_t> words = pack(codes);
+  std::vector<std::uint32_t> rows;
+  for (std::size_t i = 0; i < n; i += 1 + rng.below(3)) rows.push_back(static_cast<std::uint32_t>(i));
+  std::vector<float> stats(2 * rows.size());
+  for (auto& v : stats) v = static_cast<float>(rng.uniform(-1, 1));
+  std::vector<double> hist(4 * 256 * 2, 0.0), expect(4 * 256 * 2, 0.0);
+  GroupTargets tg;
+  tg.count = 4;
+  for (std::size_t k = 0; k < 4; ++k) {
+    tg.shift[k] = static_cast<unsigned>(8 * k);
+    tg.hist[k] = hist.data() + k * 512;
+  }
+  accumulate_group(words.data(), rows.data(), 0, stats.data(), rows.size(), 2, tg);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t k = 0; k < 4; ++k)
+      for (std::size_t c = 0; c < 2; ++c)
+        expect[k * 512 + codes[k][rows[i]] * 2 + c] += static_cast<double>(stats[2 * i + c]);
+  CHECK(hist == expect);  // the same additions in the same order: equal bits
+}
+
+TEST_CASE("subtract_histogram turns the parent's histogram into the sibling's") {
   std::vector<double> parent = {5, 50, 1, 10, 9, 90};
-  subtract_histogram(parent.data(), hist.data(), parent.size());
+  const std::vector<double> child = {3, 30, 1, 10, 2, 20};
+  subtract_histogram(parent.data(), child.data(), parent.size());
   CHECK(parent == std::vector<double>{2, 20, 0, 0, 7, 70});
+}
+
+TEST_CASE("BinnedMatrix: four codes a word, per feature as the mapper bins them, the last group padded") {
+  const std::size_t n = 5, d = 6;
+  std::vector<float> x(n * d);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t f = 0; f < d; ++f) x[i * d + f] = static_cast<float>((i * 7 + f * 3) % 5);
+  x[2 * d + 5] = std::numeric_limits<float>::quiet_NaN();
+  const trees::BinMapper mapper = trees::BinMapper::fit(x.data(), n, d, 255);
+  const trees::BinnedMatrix b = trees::BinnedMatrix::build(mapper, x.data(), n, d);
+  CHECK(b.n_groups() == 2);
+  CHECK(b.words.size() == 2 * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t f = 0; f < d; ++f) {
+      CAPTURE(i);
+      CAPTURE(f);
+      CHECK(b.code(f, i) == mapper.bin(f, x[i * d + f]));
+      CHECK(b.codes(f)[i] == mapper.bin(f, x[i * d + f]));
+    }
+  CHECK(b.code(5, 2) == mapper.nan_bin(5));
+  CHECK((b.group(1)[3] >> 16) == 0u);  // features 6 and 7 do not exist: zero codes
+  CHECK(b.group(0)[1] == (std::uint32_t{b.code(0, 1)} | std::uint32_t{b.code(1, 1)} << 8 |
+                          std::uint32_t{b.code(2, 1)} << 16 | std::uint32_t{b.code(3, 1)} << 24));
+}
+
+TEST_CASE("RowPartition: stable, missing values by the default direction, blocks split like one pass") {
+  // Feature codes: threshold 1 sends codes 0, 1 left; code 3 is the missing-value bin.
+  const std::vector<std::uint32_t> words = pack({{0, 2, 3, 1, 2, 0, 3, 1}});
+  for (bool default_left : {false, true}) {
+    CAPTURE(default_left);
+    std::vector<std::uint32_t> rows = {0, 1, 2, 3, 4, 5, 6, 7};
+    RowPartition part;
+    const BinRule rule{trees::FeatureCodes{words.data(), 0}, 3, 1, default_left};
+    // Two ranges, split by the same rule: [0, 5) and [5, 8).
+    const std::vector<std::size_t> n_left = part.split(rows.data(), rows.size(), {{0, 5}, {5, 8}}, {rule, rule});
+    if (default_left) {
+      CHECK(n_left == std::vector<std::size_t>{3, 3});
+      CHECK(rows == std::vector<std::uint32_t>{0, 2, 3, 1, 4, 5, 6, 7});
+    } else {
+      CHECK(n_left == std::vector<std::size_t>{2, 2});
+      CHECK(rows == std::vector<std::uint32_t>{0, 3, 1, 2, 4, 5, 7, 6});
+    }
+  }
+  // A range over several blocks: the same order as a one-pass stable partition.
+  const std::size_t n = 3 * RowPartition::kBlock + 17;
+  Rng rng(9);
+  std::vector<std::uint32_t> codes(n);
+  for (auto& c : codes) c = static_cast<std::uint32_t>(rng.below(5));
+  const std::vector<std::uint32_t> w = pack({codes});
+  std::vector<std::uint32_t> rows(n), expect;
+  for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i);
+  const BinRule rule{trees::FeatureCodes{w.data(), 0}, 4, 1, true};
+  for (std::uint32_t r : rows)
+    if (codes[r] <= 1 || codes[r] == 4) expect.push_back(r);
+  const std::size_t left = expect.size();
+  for (std::uint32_t r : rows)
+    if (!(codes[r] <= 1 || codes[r] == 4)) expect.push_back(r);
+  RowPartition part;
+  CHECK(part.split(rows.data(), n, {{0, n}}, {rule}) == std::vector<std::size_t>{left});
+  CHECK(rows == expect);
 }
 
 TEST_CASE("HistogramPool: buffers are recycled, and past the budget none is allocated") {
@@ -145,5 +281,45 @@ TEST_CASE("TreeGrower: past the histogram budget, subtrees build children direct
   for (std::size_t i = 0; i < grown[0].nodes.size(); ++i) {
     CHECK(grown[0].nodes[i].feature_flags == grown[1].nodes[i].feature_flags);
     CHECK(grown[0].nodes[i].left == grown[1].nodes[i].left);
+  }
+}
+
+TEST_CASE("TreeGrower: the same tree on 1, 2 and 3 threads, however the group tasks are split") {
+  // Nine features (groups of 4, 4 and 1): on 2 and 3 threads the root's three group tasks do not
+  // divide evenly, so some groups are built as two tasks; rows span several partition blocks.
+  const std::size_t n = 40000, d = 9;
+  Rng rng(21);
+  std::vector<float> x(n * d), stats(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t f = 0; f < d; ++f) x[i * d + f] = static_cast<float>(rng.normal());
+    if (rng.uniform() < 0.1) x[i * d + 4] = std::numeric_limits<float>::quiet_NaN();
+    const double s = x[i * d] + x[i * d + 5] * x[i * d + 6] + 0.5 * rng.normal();
+    stats[2 * i] = static_cast<float>(s > 0 ? -0.5 : 0.5);
+    stats[2 * i + 1] = 0.25f;
+  }
+  const trees::BinMapper mapper = trees::BinMapper::fit(x.data(), n, d, 255);
+  const trees::BinnedMatrix binned = trees::BinnedMatrix::build(mapper, x.data(), n, d);
+  std::vector<std::uint32_t> features(d);
+  for (std::size_t f = 0; f < d; ++f) features[f] = static_cast<std::uint32_t>(f);
+  std::vector<trees::Tree> grown;
+  for (std::size_t threads : {1, 2, 3}) {
+    ThreadCountGuard guard(threads);
+    GrowerParams gp;
+    gp.criterion = CriterionSpec{CriterionKind::Newton, 2, 1.0};
+    gp.max_depth = 7;
+    TreeGrower grower(mapper, binned, gp);
+    std::vector<std::uint32_t> rows(n);
+    for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i);
+    std::vector<double> gain(d, 0.0);
+    std::vector<TreeGrower::Leaf> leaves;
+    Rng tree_rng(1);
+    grown.push_back(grower.grow(rows, stats.data(), features, tree_rng, gain, leaves));
+  }
+  REQUIRE(grown[0].nodes.size() > 100);
+  for (std::size_t t = 1; t < grown.size(); ++t) {
+    CAPTURE(t);
+    REQUIRE(grown[t].nodes.size() == grown[0].nodes.size());
+    CHECK(std::memcmp(grown[t].nodes.data(), grown[0].nodes.data(), grown[0].nodes.size() * sizeof(trees::TreeNode)) == 0);
+    CHECK(grown[t].values == grown[0].values);
   }
 }

@@ -217,12 +217,20 @@ private:
     leaves.push_back(Leaf{o.node, o.begin, o.end});
   }
 
+  // A job's rows are one contiguous block of row ids (the root without subsampling): the kernels
+  // then read codes and statistics in place, without the row list or a gather.
+  bool contiguous(const Open& o) const noexcept {
+    const std::size_t count = o.end - o.begin;
+    return count > 0 && rows_[o.end - 1] - rows_[o.begin] == count - 1;
+  }
+
   // Copies the statistics of the rows to build into node order, so the histogram kernel reads
   // them contiguously.
   void gather(const std::vector<Open>& open, const std::vector<Job>& jobs) {
     std::vector<RowRange> blocks;
     for (const Job& j : jobs) {
       const Open& o = open[j.build];
+      if (contiguous(o)) continue;
       for (std::size_t lo = o.begin; lo < o.end; lo += RowPartition::kBlock)
         blocks.push_back({lo, std::min<std::size_t>(o.end, lo + RowPartition::kBlock)});
     }
@@ -234,15 +242,55 @@ private:
     });
   }
 
+  // A histogram task: features [first, last) of job `job`'s feature list, all in one code group.
+  struct Task {
+    std::size_t job;
+    std::uint32_t first, last;
+  };
+
+  // Tasks of every job, the largest nodes first, so the tasks that start last are short. When
+  // the tasks are few (the root: one per group) and do not divide evenly among the threads,
+  // some groups are split into two tasks, placed last, until they do. Results never depend on
+  // the split: each bin sums its rows in node order whichever task builds it.
+  std::vector<Task> make_tasks(const std::vector<Open>& open, const std::vector<Job>& jobs) const {
+    constexpr std::size_t G = trees::BinnedMatrix::kGroup;
+    std::vector<std::size_t> order(jobs.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) order[j] = j;
+    auto rows_of = [&](std::size_t j) { return open[jobs[j].build].end - open[jobs[j].build].begin; };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows_of(a) > rows_of(b); });
+    std::vector<Task> tasks;
+    for (std::size_t j : order) {
+      const std::vector<std::uint32_t>& fs = open[jobs[j].build].features;
+      for (std::size_t i = 0; i < fs.size();) {
+        std::size_t end = i + 1;
+        while (end < fs.size() && fs[end] / G == fs[i] / G) ++end;
+        tasks.push_back(Task{j, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(end)});
+        i = end;
+      }
+    }
+    const std::size_t threads = num_threads();
+    if (threads < 2 || tasks.size() >= 4 * threads || tasks.size() % threads == 0) return tasks;
+    std::size_t splits = threads - tasks.size() % threads;
+    const std::size_t n = tasks.size();
+    for (std::size_t t = 0; t < n && splits > 0; ++t) {
+      const Task whole = tasks[t];
+      if (whole.last - whole.first < 2) continue;
+      const auto mid = static_cast<std::uint32_t>(whole.first + (whole.last - whole.first) / 2);
+      tasks[t].last = mid;
+      tasks.push_back(Task{whole.job, mid, whole.last});
+      --splits;
+    }
+    return tasks;
+  }
+
   // Builds the jobs' histograms and finds every evaluated node's best split, in parallel over
-  // (job, feature) tasks; each task's result has its own slot, so threads never race.
+  // (job, feature group) tasks; each feature's result has its own slot, so threads never race.
   void build_and_evaluate(std::vector<Open>& open, const std::vector<Job>& jobs) {
     if (jobs.empty()) return;
     gather(open, jobs);
     std::vector<std::size_t> task_base(jobs.size() + 1, 0);
     for (std::size_t j = 0; j < jobs.size(); ++j) task_base[j + 1] = task_base[j] + open[jobs[j].build].features.size();
-    const std::size_t n_tasks = task_base.back();
-    results_.assign(2 * n_tasks, SplitChoice{});
+    results_.assign(2 * task_base.back(), SplitChoice{});
     std::vector<double> parent_score(open.size(), 0.0);
     for (const Job& j : jobs) {
       parent_score[j.build] = node_score(p_.criterion, open[j.build].sums.data());
@@ -251,10 +299,10 @@ private:
         parent_score[d] = node_score(p_.criterion, open[d].sums.data());
       }
     }
-    parallel_for_chunks(n_tasks, [&](std::size_t t) {
-      const auto j = static_cast<std::size_t>(std::upper_bound(task_base.begin(), task_base.end(), t) -
-                                              task_base.begin()) - 1;
-      evaluate_task(open, jobs[j], open[jobs[j].build].features[t - task_base[j]], parent_score, &results_[2 * t]);
+    const std::vector<Task> tasks = make_tasks(open, jobs);
+    parallel_for_chunks(tasks.size(), [&](std::size_t t) {
+      const Task& task = tasks[t];
+      evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]]);
     });
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       pick(open, jobs[j].build, task_base[j], task_base[j + 1], 0, parent_score);
@@ -262,50 +310,89 @@ private:
     }
   }
 
-  // One feature of one job: build the node's histogram, scan it, and derive the sibling's.
-  void evaluate_task(const std::vector<Open>& open, const Job& job, std::uint32_t f,
+  // One task: build the node's histograms of the task's features in one pass over its rows,
+  // then per feature scan it, and derive and scan the sibling's. out[2 * i] receives feature
+  // i's result for the built node, out[2 * i + 1] for the derived one.
+  void evaluate_task(const std::vector<Open>& open, const Job& job, const Task& task,
                      const std::vector<double>& parent_score, SplitChoice* out) {
     const Open& b = open[job.build];
-    const std::size_t nb = mapper_.n_bins(f), len = (nb + 1) * C(), count = b.end - b.begin;
+    const std::size_t count = b.end - b.begin, K = task.last - task.first;
     const std::uint32_t* r = rows_ + b.begin;
-    const bool contiguous = count > 0 && r[count - 1] - r[0] == count - 1;
-    const std::uint8_t* col = data_.column(f);
-    const float* stats = ordered_.data() + b.begin * C();
+    const bool in_place = contiguous(b);
+    const float* stats = in_place ? stats_ + static_cast<std::size_t>(r[0]) * C() : ordered_.data() + b.begin * C();
+    const std::uint32_t* words = data_.group(b.features[task.first] / trees::BinnedMatrix::kGroup);
     const NodeStats node{b.sums.data(), parent_score[job.build]};
+    GroupTargets tg;
+    tg.count = K;
+    std::size_t nb[4], lo[4], hi[4], len[4];
+    double* scratch = nullptr;
     if (b.buf < 0) {
-      // Node built in scratch and dropped: small nodes touch few bins, so find which, then scan
-      // and clear only those.
-      std::size_t lo = 0, hi = nb - 1;
-      if (count < 4 * nb) {
-        lo = nb;
-        hi = 0;
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::size_t code = col[r[i]];
-          if (code < nb) {
-            lo = std::min(lo, code);
-            hi = std::max(hi, code);
-          }
-        }
-        if (lo > hi) lo = hi = 0;
-      }
-      double* hs = scratch_histogram(len);
-      accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hs);
-      finder_.find(node, FeatureBins{hs, nb, lo, hi, f}, out[0]);
-      std::fill(hs + lo * C(), hs + (hi + 1) * C(), 0.0);
-      std::fill(hs + nb * C(), hs + len, 0.0);
-      return;
+      std::size_t total = 0;
+      for (std::size_t k = 0; k < K; ++k) total += (mapper_.n_bins(b.features[task.first + k]) + 1) * C();
+      scratch = scratch_histogram(total);
     }
-    const std::size_t slot = mapper_.slot_offset(f) * C();
-    double* hb = pool_.data(b.buf) + slot;
-    std::fill(hb, hb + len, 0.0);
-    accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hb);
-    finder_.find(node, FeatureBins{hb, nb, 0, nb - 1, f}, out[0]);
-    if (job.derived < 0) return;
-    const Open& d = open[static_cast<std::size_t>(job.derived)];
-    double* hd = pool_.data(d.buf) + slot;
-    subtract_histogram(hd, hb, len);
-    finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)]},
-                 FeatureBins{hd, nb, 0, nb - 1, f}, out[1]);
+    for (std::size_t k = 0, off = 0; k < K; ++k) {
+      const std::uint32_t f = b.features[task.first + k];
+      nb[k] = mapper_.n_bins(f);
+      len[k] = (nb[k] + 1) * C();
+      lo[k] = 0;
+      hi[k] = nb[k] - 1;
+      tg.shift[k] = trees::BinnedMatrix::shift(f);
+      if (scratch) {
+        tg.hist[k] = scratch + off;
+        off += len[k];
+      } else {
+        tg.hist[k] = pool_.data(b.buf) + mapper_.slot_offset(f) * C();
+        std::fill(tg.hist[k], tg.hist[k] + len[k], 0.0);
+      }
+    }
+    // A node built in scratch and dropped: small nodes touch few bins, so find which, then scan
+    // and clear only those.
+    if (scratch) narrow_bins(words, r, count, tg, nb, lo, hi);
+    accumulate_group(words, in_place ? nullptr : r, r[0], stats, count, C(), tg);
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::size_t i = task.first + k;
+      const std::uint32_t f = b.features[i];
+      double* hb = tg.hist[k];
+      finder_.find(node, FeatureBins{hb, nb[k], lo[k], hi[k], f}, out[2 * i]);
+      if (scratch) {
+        std::fill(hb + lo[k] * C(), hb + (hi[k] + 1) * C(), 0.0);
+        std::fill(hb + nb[k] * C(), hb + len[k], 0.0);
+        continue;
+      }
+      if (job.derived < 0) continue;
+      const Open& d = open[static_cast<std::size_t>(job.derived)];
+      double* hd = pool_.data(d.buf) + mapper_.slot_offset(f) * C();
+      subtract_histogram(hd, hb, len[k]);
+      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)]},
+                   FeatureBins{hd, nb[k], 0, nb[k] - 1, f}, out[2 * i + 1]);
+    }
+  }
+
+  // For features whose bins outnumber a quarter of the node's rows: the range [lo, hi] of value
+  // bins that hold rows (0, 0 when none does).
+  static void narrow_bins(const std::uint32_t* words, const std::uint32_t* r, std::size_t count, const GroupTargets& tg,
+                          const std::size_t* nb, std::size_t* lo, std::size_t* hi) {
+    bool any = false;
+    for (std::size_t k = 0; k < tg.count; ++k)
+      if (count < 4 * nb[k]) {
+        lo[k] = nb[k];
+        hi[k] = 0;
+        any = true;
+      }
+    if (!any) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t w = words[r[i]];
+      for (std::size_t k = 0; k < tg.count; ++k) {
+        const std::size_t code = (w >> tg.shift[k]) & 0xffu;
+        if (code < nb[k] && count < 4 * nb[k]) {
+          lo[k] = std::min(lo[k], code);
+          hi[k] = std::max(hi[k], code);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < tg.count; ++k)
+      if (lo[k] > hi[k]) lo[k] = hi[k] = 0;
   }
 
   // The best of a node's per-feature results (slot 0: built node, 1: derived node).
@@ -335,7 +422,7 @@ private:
       const Open& o = open[i];
       const auto f = static_cast<std::size_t>(o.best.feature);
       ranges.push_back({o.begin, o.end});
-      rules.push_back({data_.column(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left});
+      rules.push_back({data_.codes(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left});
     }
     const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules);
     for (std::size_t ci = 0; ci < chosen.size(); ++ci) {

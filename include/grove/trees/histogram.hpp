@@ -8,54 +8,111 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace grove::detail {
 
-/// hist[code(row) * C + c] += stats[i * C + c] for the node's rows (stats already gathered into
-/// node order). `rows` may be null when the node's rows are the contiguous block starting at
-/// `first_row`, which skips the gather of bin codes (the root without subsampling).
-/// Statistics are floats, sums doubles: sums over a million rows keep their precision.
+/// The features of one code group (BinnedMatrix) a histogram task fills: up to four, each with
+/// the bit position of its code in the group's words and its histogram (bins of C doubles).
+struct GroupTargets {
+  std::size_t count = 0;
+  unsigned shift[4] = {};
+  double* hist[4] = {};
+};
+
+/// A row's C statistics as doubles, added to a histogram bin. Pairs (gradient and hessian,
+/// target and weight) are one 128-bit add where SSE2 exists: the same two IEEE additions.
 template <std::size_t C>
-inline void accumulate_histogram_fixed(const std::uint8_t* column, const std::uint32_t* rows,
-                                       std::size_t first_row, const float* stats, std::size_t n,
-                                       double* hist) noexcept {
+struct RowStats {
+  double v[C];
+  explicit RowStats(const float* s) noexcept {
+    for (std::size_t c = 0; c < C; ++c) v[c] = static_cast<double>(s[c]);
+  }
+  void add_to(double* h) const noexcept {
+    for (std::size_t c = 0; c < C; ++c) h[c] += v[c];
+  }
+};
+#if defined(__SSE2__)
+template <>
+struct RowStats<2> {
+  __m128d v;
+  explicit RowStats(const float* s) noexcept
+      : v(_mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s))))) {}
+  void add_to(double* h) const noexcept { _mm_storeu_pd(h, _mm_add_pd(_mm_loadu_pd(h), v)); }
+};
+#endif
+
+inline void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+
+/// For the node's rows: hist_k[code_k(row) * C + c] += stats[i * C + c] for each target k, with
+/// the statistics already gathered into node order. `rows` may be null when the node's rows are
+/// the contiguous block starting at `first_row`. Every bin sums its rows in node order, so the
+/// result does not depend on how features are grouped into tasks. Statistics are floats, sums
+/// doubles: sums over a million rows keep their precision.
+template <std::size_t C, std::size_t K>
+inline void accumulate_group_fixed(const std::uint32_t* words, const std::uint32_t* rows, std::size_t first_row,
+                                   const float* stats, std::size_t n, const GroupTargets& t) noexcept {
+  unsigned sh[K];
+  double* h[K];
+  for (std::size_t k = 0; k < K; ++k) {
+    sh[k] = t.shift[k];
+    h[k] = t.hist[k];
+  }
+  auto add_row = [&](std::uint32_t w, const float* s) {
+    const RowStats<C> st(s);
+    for (std::size_t k = 0; k < K; ++k) st.add_to(h[k] + static_cast<std::size_t>((w >> sh[k]) & 0xffu) * C);
+  };
   if (rows == nullptr) {
-    const std::uint8_t* col = column + first_row;
-    for (std::size_t i = 0; i < n; ++i) {
-      double* h = hist + static_cast<std::size_t>(col[i]) * C;
-      for (std::size_t c = 0; c < C; ++c) h[c] += static_cast<double>(stats[i * C + c]);
-    }
+    const std::uint32_t* wp = words + first_row;
+    for (std::size_t i = 0; i < n; ++i) add_row(wp[i], stats + i * C);
     return;
   }
+  // Rows are ascending but sparse below the root: fetch the words a few rows ahead.
+  constexpr std::size_t kAhead = 32;
   std::size_t i = 0;
-  // Four rows at a time: the four bin loads are issued before the dependent updates.
-  for (; i + 4 <= n; i += 4) {
-    const std::size_t b0 = column[rows[i]], b1 = column[rows[i + 1]], b2 = column[rows[i + 2]],
-                      b3 = column[rows[i + 3]];
-    const float* s = stats + i * C;
-    for (std::size_t c = 0; c < C; ++c) hist[b0 * C + c] += static_cast<double>(s[c]);
-    for (std::size_t c = 0; c < C; ++c) hist[b1 * C + c] += static_cast<double>(s[C + c]);
-    for (std::size_t c = 0; c < C; ++c) hist[b2 * C + c] += static_cast<double>(s[2 * C + c]);
-    for (std::size_t c = 0; c < C; ++c) hist[b3 * C + c] += static_cast<double>(s[3 * C + c]);
+  for (; i + kAhead < n; ++i) {
+    prefetch(words + rows[i + kAhead]);
+    add_row(words[rows[i]], stats + i * C);
   }
-  for (; i < n; ++i) {
-    double* h = hist + static_cast<std::size_t>(column[rows[i]]) * C;
-    for (std::size_t c = 0; c < C; ++c) h[c] += static_cast<double>(stats[i * C + c]);
+  for (; i < n; ++i) add_row(words[rows[i]], stats + i * C);
+}
+
+template <std::size_t C>
+inline void accumulate_group_c(const std::uint32_t* words, const std::uint32_t* rows, std::size_t first_row,
+                               const float* stats, std::size_t n, const GroupTargets& t) noexcept {
+  switch (t.count) {
+    case 1: accumulate_group_fixed<C, 1>(words, rows, first_row, stats, n, t); return;
+    case 2: accumulate_group_fixed<C, 2>(words, rows, first_row, stats, n, t); return;
+    case 3: accumulate_group_fixed<C, 3>(words, rows, first_row, stats, n, t); return;
+    case 4: accumulate_group_fixed<C, 4>(words, rows, first_row, stats, n, t); return;
+    default: return;
   }
 }
 
-/// Same with a run-time channel count.
-inline void accumulate_histogram(const std::uint8_t* column, const std::uint32_t* rows, std::size_t first_row,
-                                 const float* stats, std::size_t n, std::size_t channels, double* hist) noexcept {
+/// accumulate_group_fixed with run-time channel and target counts.
+inline void accumulate_group(const std::uint32_t* words, const std::uint32_t* rows, std::size_t first_row,
+                             const float* stats, std::size_t n, std::size_t channels, const GroupTargets& t) noexcept {
   switch (channels) {
-    case 1: accumulate_histogram_fixed<1>(column, rows, first_row, stats, n, hist); return;
-    case 2: accumulate_histogram_fixed<2>(column, rows, first_row, stats, n, hist); return;
-    case 3: accumulate_histogram_fixed<3>(column, rows, first_row, stats, n, hist); return;
+    case 1: accumulate_group_c<1>(words, rows, first_row, stats, n, t); return;
+    case 2: accumulate_group_c<2>(words, rows, first_row, stats, n, t); return;
+    case 3: accumulate_group_c<3>(words, rows, first_row, stats, n, t); return;
     default: break;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t row = rows ? rows[i] : first_row + i;
-    double* h = hist + static_cast<std::size_t>(column[row]) * channels;
-    for (std::size_t c = 0; c < channels; ++c) h[c] += static_cast<double>(stats[i * channels + c]);
+    const std::uint32_t w = words[rows ? rows[i] : first_row + i];
+    const float* s = stats + i * channels;
+    for (std::size_t k = 0; k < t.count; ++k) {
+      double* h = t.hist[k] + static_cast<std::size_t>((w >> t.shift[k]) & 0xffu) * channels;
+      for (std::size_t c = 0; c < channels; ++c) h[c] += static_cast<double>(s[c]);
+    }
   }
 }
 

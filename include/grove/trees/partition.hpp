@@ -10,18 +10,23 @@
 #include <vector>
 
 #include "grove/core/parallel.hpp"
+#include "grove/trees/binning.hpp"
 
 namespace grove::detail {
 
 /// How one split routes a row by its bin code: missing values (nan_bin) by the learned
 /// direction, other codes by the threshold bin.
 struct BinRule {
-  const std::uint8_t* column = nullptr;
+  trees::FeatureCodes codes;
   std::uint8_t nan_bin = 0;
   std::uint8_t threshold = 0;
   bool default_left = false;
 
-  bool goes_left(std::uint8_t code) const noexcept { return code == nan_bin ? default_left : code <= threshold; }
+  /// Branch-free: the threshold is below nan_bin, so a missing value passes "code <= threshold"
+  /// never and goes left only by default.
+  bool goes_left(std::uint32_t code) const noexcept {
+    return (code <= threshold) | ((code == nan_bin) & default_left);
+  }
 };
 
 /// A node's rows: positions [begin, end) of the row list.
@@ -70,16 +75,20 @@ private:
   };
 
   void split_block(const std::uint32_t* rows, const BinRule& rule, Block& k) {
-    std::uint32_t* lo = scratch_.data() + k.lo;
-    std::uint32_t* hi = scratch_.data() + k.hi;
+    // Each row is written to both free ends and the matching end advances: no branch to
+    // mispredict on a split that sends rows either way at random. The two slots are distinct
+    // until the last row, which writes the same value to the one slot left.
+    std::uint32_t* out = scratch_.data() + k.lo;
+    std::size_t n_left = 0, last = k.hi - k.lo - 1;
     for (std::size_t i = k.lo; i < k.hi; ++i) {
       const std::uint32_t r = rows[i];
-      if (rule.goes_left(rule.column[r]))
-        *lo++ = r;
-      else
-        *--hi = r;
+      const bool left = rule.goes_left(rule.codes[r]);
+      out[n_left] = r;
+      out[last] = r;
+      n_left += left;
+      last -= !left;
     }
-    k.n_left = static_cast<std::size_t>(lo - (scratch_.data() + k.lo));
+    k.n_left = n_left;
   }
 
   void place_block(std::uint32_t* rows, const Block& k) const {
