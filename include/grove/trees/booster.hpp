@@ -255,12 +255,13 @@ private:
 
   // Rows of this round: all, or each with probability subsample (at least one).
   void draw_rows(Rng& rng) {
-    sample_.clear();
     if (cfg_.subsample >= 1.0) {
+      if (sample_.size() == n_) return;  // every row, listed in the first round
       sample_.resize(n_);
       for (std::size_t i = 0; i < n_; ++i) sample_[i] = static_cast<std::uint32_t>(i);
       return;
     }
+    sample_.clear();
     in_sample_.assign(n_, 0);
     for (std::size_t i = 0; i < n_; ++i)
       if (rng.uniform() < cfg_.subsample) {

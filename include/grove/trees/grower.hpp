@@ -126,9 +126,19 @@ private:
     const std::size_t blocks = (n + RowPartition::kBlock - 1) / RowPartition::kBlock;
     std::vector<double> part(blocks * C(), 0.0);
     parallel_for_chunks(blocks, [&](std::size_t b) {
-      const std::size_t hi = std::min(n, (b + 1) * RowPartition::kBlock);
+      const std::size_t hi = std::min(n, (b + 1) * RowPartition::kBlock), channels = C();
+      if (channels == 2) {  // sums in registers, not through memory the compiler must assume aliased
+        double s0 = 0.0, s1 = 0.0;
+        for (std::size_t i = b * RowPartition::kBlock; i < hi; ++i) {
+          s0 += static_cast<double>(stats_[rows_[i] * 2]);
+          s1 += static_cast<double>(stats_[rows_[i] * 2 + 1]);
+        }
+        part[b * 2] = s0;
+        part[b * 2 + 1] = s1;
+        return;
+      }
       for (std::size_t i = b * RowPartition::kBlock; i < hi; ++i)
-        for (std::size_t c = 0; c < C(); ++c) part[b * C() + c] += static_cast<double>(stats_[rows_[i] * C() + c]);
+        for (std::size_t c = 0; c < channels; ++c) part[b * channels + c] += static_cast<double>(stats_[rows_[i] * channels + c]);
     });
     for (std::size_t b = 0; b < blocks; ++b)
       for (std::size_t c = 0; c < C(); ++c) root.sums[c] += part[b * C() + c];

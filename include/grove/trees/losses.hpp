@@ -78,6 +78,23 @@ inline double mean_loss(Loss loss, std::size_t K, const double* margin, const fl
   return finish_loss(loss, total / static_cast<double>(n));
 }
 
+/// Logistic gradient and hessian of rows [lo, hi) into g_h (2 floats a row); returns the summed
+/// loss when `with_loss`. Branch-free in the sign of the margin (a coin flip per row), which
+/// only selects the numerator: the same operations as p = 1 / (1 + e) or e / (1 + e).
+inline double logistic_block(const double* margin, const float* y, std::size_t lo, std::size_t hi, float* g_h,
+                             bool with_loss) {
+  double s = 0.0;
+  for (std::size_t i = lo; i < hi; ++i) {
+    const double z = margin[i], t = static_cast<double>(y[i]);
+    const double e = std::exp(-std::abs(z));
+    if (with_loss) s += std::max(z, 0.0) - z * t + std::log1p(e);
+    const double prob = (z >= 0.0 ? 1.0 : e) / (1.0 + e);
+    g_h[2 * i] = static_cast<float>(prob - t);
+    g_h[2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16));
+  }
+  return s;
+}
+
 /// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row) and returns
 /// the mean loss at the current margins.
 inline double gradients(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
@@ -86,6 +103,10 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
     const std::size_t lo = b * kLossBlock, hi = std::min(n, lo + kLossBlock);
+    if (loss == Loss::Logistic) {
+      part[b] = logistic_block(margin, y, lo, hi, stats[0].data(), with_loss);
+      return;
+    }
     double s = 0.0;
     std::vector<double> p(K);
     for (std::size_t i = lo; i < hi; ++i) {
@@ -106,15 +127,6 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           stats[0][2 * i + 1] = 1.0f;
           break;
         }
-        case Loss::Logistic: {
-          const double z = m[0];
-          const double e = std::exp(-std::abs(z));
-          if (with_loss) s += std::max(z, 0.0) - z * t + std::log1p(e);
-          const double prob = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-          stats[0][2 * i] = static_cast<float>(prob - t);
-          stats[0][2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16));
-          break;
-        }
         case Loss::Softmax: {
           double mx = m[0];
           for (std::size_t k = 1; k < K; ++k) mx = std::max(mx, m[k]);
@@ -132,6 +144,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           }
           break;
         }
+        case Loss::Logistic:
         case Loss::LogLoss: break;
       }
     }
