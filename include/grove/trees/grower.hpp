@@ -19,6 +19,7 @@
 #include "grove/trees/criterion.hpp"
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/partition.hpp"
+#include "grove/trees/regions.hpp"
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/tree.hpp"
 
@@ -46,6 +47,9 @@ public:
 
   TreeGrower(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
       : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight) {}
+
+  /// Runs the parallel regions through `runner` (a profiler's), or the thread pool when null.
+  void set_region_runner(RegionRunner* runner) noexcept { runner_ = runner; }
 
   /// Grows a tree over `rows` (ascending row ids; reordered so each leaf's rows are contiguous).
   /// `stats` holds criterion.channels floats per row id. Splits consider `features`
@@ -125,7 +129,7 @@ private:
     // Per-block partial sums added in block order: the same bits on any thread count.
     const std::size_t blocks = (n + RowPartition::kBlock - 1) / RowPartition::kBlock;
     std::vector<double> part(blocks * C(), 0.0);
-    parallel_for_chunks(blocks, [&](std::size_t b) {
+    run_region(runner_, GrowPhase::RootSums, blocks, [&](std::size_t b) {
       const std::size_t hi = std::min(n, (b + 1) * RowPartition::kBlock), channels = C();
       if (channels == 2) {  // sums in registers, not through memory the compiler must assume aliased
         double s0 = 0.0, s1 = 0.0;
@@ -244,8 +248,9 @@ private:
       for (std::size_t lo = o.begin; lo < o.end; lo += RowPartition::kBlock)
         blocks.push_back({lo, std::min<std::size_t>(o.end, lo + RowPartition::kBlock)});
     }
-    parallel_for_chunks(blocks.size(), [&](std::size_t b) {
+    run_region(runner_, GrowPhase::Gather, blocks.size(), [&](std::size_t b) {
       for (std::size_t i = blocks[b].begin; i < blocks[b].end; ++i) {
+        if (i + kPrefetchAhead < blocks[b].end) prefetch(stats_ + static_cast<std::size_t>(rows_[i + kPrefetchAhead]) * C());
         const float* s = stats_ + static_cast<std::size_t>(rows_[i]) * C();
         for (std::size_t c = 0; c < C(); ++c) ordered_[i * C() + c] = s[c];
       }
@@ -310,7 +315,7 @@ private:
       }
     }
     const std::vector<Task> tasks = make_tasks(open, jobs);
-    parallel_for_chunks(tasks.size(), [&](std::size_t t) {
+    run_region(runner_, GrowPhase::Histograms, tasks.size(), [&](std::size_t t) {
       const Task& task = tasks[t];
       evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]]);
     });
@@ -434,7 +439,7 @@ private:
       ranges.push_back({o.begin, o.end});
       rules.push_back({data_.codes(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left});
     }
-    const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules);
+    const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules, runner_);
     for (std::size_t ci = 0; ci < chosen.size(); ++ci) {
       Open& o = open[chosen[ci]];
       const auto f = static_cast<std::size_t>(o.best.feature);
@@ -463,6 +468,7 @@ private:
     }
   }
 
+  RegionRunner* runner_ = nullptr;
   const trees::BinMapper& mapper_;
   const trees::BinnedMatrix& data_;
   GrowerParams p_;

@@ -11,6 +11,7 @@
 
 #include "grove/core/parallel.hpp"
 #include "grove/trees/binning.hpp"
+#include "grove/trees/regions.hpp"
 
 namespace grove::detail {
 
@@ -43,7 +44,7 @@ public:
   /// Partitions rows[r.begin, r.end) of every range by its rule (rules[i] for ranges[i]) and
   /// returns how many rows of each went left. `n_rows` bounds every range's end.
   std::vector<std::size_t> split(std::uint32_t* rows, std::size_t n_rows, const std::vector<RowRange>& ranges,
-                                 const std::vector<BinRule>& rules) {
+                                 const std::vector<BinRule>& rules, RegionRunner* runner = nullptr) {
     if (scratch_.size() < n_rows) scratch_.resize(n_rows);
     blocks_.clear();
     for (std::size_t k = 0; k < ranges.size(); ++k)
@@ -51,7 +52,8 @@ public:
         blocks_.push_back(Block{k, lo, std::min(ranges[k].end, lo + kBlock), 0, 0, 0});
     // Pass 1: each block splits its rows into scratch (left rows from the front, right rows
     // from the back, reversed). Pass 2 copies both runs to their final, stable positions.
-    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { split_block(rows, rules[blocks_[b].range], blocks_[b]); });
+    run_region(runner, GrowPhase::Partition, blocks_.size(),
+               [&](std::size_t b) { split_block(rows, rules[blocks_[b].range], blocks_[b]); });
     std::vector<std::size_t> n_left(ranges.size(), 0);
     for (const Block& k : blocks_) n_left[k.range] += k.n_left;
     std::vector<std::size_t> lpos(ranges.size()), rpos(ranges.size());
@@ -65,7 +67,7 @@ public:
       lpos[k.range] += k.n_left;
       rpos[k.range] += (k.hi - k.lo) - k.n_left;
     }
-    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { place_block(rows, blocks_[b]); });
+    run_region(runner, GrowPhase::Partition, blocks_.size(), [&](std::size_t b) { place_block(rows, blocks_[b]); });
     return n_left;
   }
 
@@ -81,6 +83,7 @@ private:
     std::uint32_t* out = scratch_.data() + k.lo;
     std::size_t n_left = 0, last = k.hi - k.lo - 1;
     for (std::size_t i = k.lo; i < k.hi; ++i) {
+      if (i + kPrefetchAhead < k.hi) rule.codes.prefetch(rows[i + kPrefetchAhead]);
       const std::uint32_t r = rows[i];
       const bool left = rule.goes_left(rule.codes[r]);
       out[n_left] = r;
