@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -71,6 +72,16 @@ void BM_HistogramGathered(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size() * 4));
 }
 BENCHMARK(BM_HistogramGathered)->Arg(1 << 20);
+
+void BM_ParallelRegion(benchmark::State& state) {
+  // One empty parallel region on 2 threads: the fixed cost the tree grower pays about 27 times a
+  // boosting round (partition, gather, histogram tasks per level). Wall time is the figure.
+  ThreadCountGuard guard(2);
+  std::atomic<std::size_t> sink{0};
+  for (auto _ : state) parallel_for_chunks(2, [&](std::size_t c) { sink.fetch_add(c, std::memory_order_relaxed); });
+  benchmark::DoNotOptimize(sink.load());
+}
+BENCHMARK(BM_ParallelRegion)->UseRealTime();
 
 void BM_BoostingFit(benchmark::State& state) {
   const Data& d = data(static_cast<std::size_t>(state.range(0)));
