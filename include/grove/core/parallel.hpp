@@ -58,6 +58,8 @@ public:
       n_chunks_ = n_chunks;
       next_.store(0);
       done_ = 0;
+      joined_ = 0;
+      joined_count_.store(0, std::memory_order_relaxed);
       active_workers_ = want - 1;
       error_ = nullptr;
       ++generation_;
@@ -66,11 +68,16 @@ public:
     }
     cv_.notify_all();  // no system call for workers still spinning (not waiting)
     work(fn, n_chunks);
-    const std::size_t workers = want - 1;
-    spin_until([&] { return finished_.load(std::memory_order_acquire) == workers; });
+    // Every chunk has been taken. Wait for the workers that joined to finish theirs; one that has
+    // not joined by now (asleep, or descheduled on a busy machine) is not waited for: closing the
+    // job (job_ = nullptr, under the mutex) keeps it out.
+    spin_until([&] {
+      const std::size_t joined = joined_count_.load(std::memory_order_acquire);
+      return finished_.load(std::memory_order_acquire) == joined && joined == want - 1;
+    });
     std::unique_lock<std::mutex> lk(m_);
-    done_cv_.wait(lk, [&] { return done_ == active_workers_; });
     job_ = nullptr;
+    done_cv_.wait(lk, [&] { return done_ == joined_; });
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -139,9 +146,11 @@ private:
         cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (id >= active_workers_) continue;  // not needed for this job
+        if (id >= active_workers_ || job_ == nullptr) continue;  // not needed, or the job is closed
         job = job_;
         n_chunks = n_chunks_;
+        ++joined_;
+        joined_count_.store(joined_, std::memory_order_release);
       }
       work(*job, n_chunks);
       {
@@ -191,11 +200,13 @@ private:
   const std::function<void(std::size_t)>* job_ = nullptr;
   std::size_t n_chunks_ = 0;
   std::atomic<std::size_t> next_{0};
-  std::size_t done_ = 0;
+  std::size_t done_ = 0;    // joined workers that finished the current job
+  std::size_t joined_ = 0;  // workers that took the current job
   std::size_t active_workers_ = 0;
   std::size_t generation_ = 0;
   std::atomic<std::size_t> posted_{0};    // generation_, readable without the mutex
   std::atomic<std::size_t> finished_{0};  // done_, readable without the mutex
+  std::atomic<std::size_t> joined_count_{0};  // joined_, readable without the mutex
   bool stop_ = false;
   std::exception_ptr error_;
 };
