@@ -1,8 +1,9 @@
-// Data and metrics benchmarks: CSV parse throughput (numeric, and with quoted categorical text)
-// and the label/score metrics on 1e6 rows. The side-by-side run against pandas is
-// benchmarks/compare/csv_pandas.py.
+// Data and metrics benchmarks: CSV parse throughput (numeric; with quoted categorical text, listed
+// or inferred; in CsvReader batches with a schema) and the label/score metrics on 1e6 rows. The
+// side-by-side run against pandas is benchmarks/compare/csv_pandas.py.
 #include <grove/core/rng.hpp>
 #include <grove/data/csv.hpp>
+#include <grove/data/csv_reader.hpp>
 #include <grove/metrics.hpp>
 
 #include <benchmark/benchmark.h>
@@ -67,6 +68,28 @@ void BM_LoadCsvQuotedCategorical(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_bytes(path)));
 }
 BENCHMARK(BM_LoadCsvQuotedCategorical)->Unit(benchmark::kMillisecond);
+
+// The same file with nothing listed: the text column's kind is inferred while streaming.
+void BM_LoadCsvInferredCategorical(benchmark::State& state) {
+  static const std::string path = make_csv(true);
+  for (auto _ : state) benchmark::DoNotOptimize(grove::data::load_csv<float>(path).X.data());
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_bytes(path)));
+}
+BENCHMARK(BM_LoadCsvInferredCategorical)->Unit(benchmark::kMillisecond);
+
+// Scoring-style reading: the training schema, batches of 4096 rows.
+void BM_CsvReaderBatches(benchmark::State& state) {
+  static const std::string path = make_csv(true);
+  static const grove::data::Schema schema = grove::data::load_csv<float>(path).schema();
+  for (auto _ : state) {
+    grove::data::CsvReader<float> reader(path, {.schema = schema});
+    std::size_t rows = 0;
+    while (auto batch = reader.next(4096)) rows += batch->size();
+    benchmark::DoNotOptimize(rows);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_bytes(path)));
+}
+BENCHMARK(BM_CsvReaderBatches)->Unit(benchmark::kMillisecond);
 
 constexpr std::size_t kRows = 1000000;
 

@@ -133,14 +133,32 @@ int main(int argc, char** argv) {
   std::string out = "diffusion_2d.svg";
   std::uint64_t seed = 1;
   std::size_t threads = 1;
+  constexpr const char* usage =
+      "usage: grove-diffusion-2d [--steps N] [--out FILE.svg] [--seed S] [--threads N]\n"
+      "Trains a small denoising diffusion model on 2-D two-moons data and draws samples to an SVG.\n"
+      "  --steps N        training steps (default 6000)\n"
+      "  --out FILE.svg   the plot (default diffusion_2d.svg)\n"
+      "  --seed S         data, weights and sampling (default 1)\n"
+      "  --threads N      threads (default 1)\n"
+      "  -h, --help       this text\n";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--steps" && i + 1 < argc) steps = std::strtoul(argv[++i], nullptr, 10);
-    else if (a == "--out" && i + 1 < argc) out = argv[++i];
-    else if (a == "--seed" && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--threads" && i + 1 < argc) threads = std::strtoul(argv[++i], nullptr, 10);
-    else {
-      std::fprintf(stderr, "usage: %s [--steps N] [--out FILE.svg] [--seed S] [--threads N]\n", argv[0]);
+    const bool has_value = i + 1 < argc;
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
+    } else if (a == "--steps" && has_value) {
+      steps = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--out" && has_value) {
+      out = argv[++i];
+    } else if (a == "--seed" && has_value) {
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--threads" && has_value) {
+      threads = std::strtoul(argv[++i], nullptr, 10);
+    } else {
+      const bool known = a == "--steps" || a == "--out" || a == "--seed" || a == "--threads";
+      std::fprintf(stderr, "grove-diffusion-2d: %s '%s'\n%s", known ? "missing value after" : "unknown option",
+                   a.c_str(), usage);
       return 2;
     }
   }

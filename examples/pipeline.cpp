@@ -305,7 +305,7 @@ static int run(const pipeline::Options& o) {
     std::ofstream f(out + "/confusion_matrix.csv");
     for (std::size_t r = 0; r < rows.size(); ++r) {
       for (std::size_t c = 0; c < rows[r].size(); ++c)
-        f << (c ? "," : "") << grove::diag::detail::csv_text(r == 0 && c > 0 ? ds.class_names[c - 1] : rows[r][c]);
+        f << (c ? "," : "") << grove::detail::csv_text(r == 0 && c > 0 ? ds.class_names[c - 1] : rows[r][c]);
       f << '\n';
     }
   }

@@ -1,6 +1,6 @@
 // The shortest useful grove program: load a CSV, split it, fit gradient-boosted trees with a
 // validation set, print the test accuracy and what the training history says.
-// Usage: grove-quickstart [data.csv target_column]   (no arguments: writes and uses a demo CSV)
+// Usage: grove-quickstart [data.csv target_column]   (no arguments: writes and uses a demo CSV; --help)
 #include <grove/data.hpp>
 #include <grove/metrics.hpp>
 #include <grove/trees.hpp>
@@ -9,10 +9,34 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
+
+constexpr const char* kUsage =
+    "usage: grove-quickstart [DATA.csv TARGET_COLUMN]\n"
+    "Fits gradient-boosted trees on a CSV (stratified train/validation/test split, early stopping),\n"
+    "prints the test accuracy and what the training history says. Without arguments it writes\n"
+    "and uses a small demo file, quickstart.csv.\n"
+    "  -h, --help   this text\n";
 
 int main(int argc, char** argv) try {
-  std::string path = argc > 2 ? argv[1] : "quickstart.csv", target = argc > 2 ? argv[2] : "label";
-  if (argc <= 2) {  // no CSV given: write a small one (two overlapping classes) so this runs as is
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::cerr << "grove-quickstart: unknown option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (args.size() != 0 && args.size() != 2) {
+    std::cerr << "grove-quickstart: expected no arguments or DATA.csv TARGET_COLUMN, got " << args.size() << "\n"
+              << kUsage;
+    return 2;
+  }
+  std::string path = args.empty() ? "quickstart.csv" : args[0], target = args.empty() ? "label" : args[1];
+  if (args.empty()) {  // no CSV given: write a small one (two overlapping classes) so this runs as is
     grove::Rng rng(1);
     std::ofstream f(path);
     f << "x1,x2,label\n";

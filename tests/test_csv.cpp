@@ -131,15 +131,22 @@ TEST_CASE("the flowers fixture: CRLF, quoted header, categorical feature, string
 }
 
 TEST_CASE("missing values: empty cells, NA strings, custom na_values") {
-  const auto path = write_file("na.csv", "a,b,c,y\n,NA,NaN,1\nnan,N/A,null,2\n-999,?,inf,3\n");
+  const auto path = write_file("na.csv", "a,b,c,y\n,NA,NaN,1\nnan,N/A,null,2\n-999,?,inf,3\n1, 2 ,3,4\n");
   const auto ds = load_csv<double>(path, {.na_values = {"", "NA", "N/A", "nan", "null", "?", "-999"}});
   const auto x = values(ds.X);
+  REQUIRE(x.size() == 12);
   for (std::size_t i = 0; i < 8; ++i) CHECK(std::isnan(x[i]));
   CHECK(std::isinf(x[8]));
-  // Without "?" in the list it is text in a numeric column.
-  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.na_values = {""}}),
-                       (at(path, 2, 2) + " ('b'): expected a number, got 'NA' (list the column in 'categorical' to "
-                                         "encode text)").c_str(),
+  CHECK(std::vector<double>(x.begin() + 9, x.end()) == std::vector<double>{1, 2, 3});
+  CHECK(ds.categorical_features().empty());
+  // Without "?" in the list it is text: the column is inferred categorical; listed as numeric it is an error.
+  const auto text = load_csv<double>(path, {.na_values = {""}});
+  CHECK(text.categorical_features() == std::vector<std::size_t>{1, 2});
+  CHECK(text.categories[1] == std::vector<std::string>{"2", "?", "N/A", "NA"});
+  CHECK(text.categories[2] == std::vector<std::string>{"3", "inf", "null"});  // "NaN" parses: still missing
+  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.na_values = {""}, .numeric = {"b"}}),
+                       (at(path, 2, 2) + " ('b'): expected a number, got 'NA' (the column is listed in "
+                                         "'numeric')").c_str(),
                        FormatError);
 }
 
@@ -147,9 +154,16 @@ TEST_CASE("numbers: signs, exponents, spaces, out-of-range values") {
   const auto path = write_file("numbers.csv", "a,b,c,y\n+1.5, -2 ,1e-3,0\n.5,5.,1e40,1\n-0,1E2,1e-50,0\n");
   const auto d = load_csv<double>(path);
   CHECK(values(d.X) == std::vector<double>{1.5, -2, 1e-3, 0.5, 5, 1e40, 0, 100, 1e-50});
-  const auto f = load_csv<float>(path);
-  CHECK(std::isinf(f.X(1, 2)));  // beyond float: rounds to infinity like a cast from double
-  CHECK(f.X(2, 2) == 0.0f);      // below float's range: 0
+  // Beyond float's range is an error (never a silent infinity); below it rounds to 0.
+  CHECK_THROWS_WITH_AS(load_csv<float>(path),
+                       (at(path, 3, 3) + " ('c'): '1e40' is out of range for float (load_csv<double> reads "
+                                         "it)").c_str(),
+                       FormatError);
+  const auto tiny = write_file("tiny.csv", "a,y\n1e-50,1\n-1e-60,2\n");
+  const auto f = load_csv<float>(tiny);
+  CHECK(f.X(0, 0) == 0.0f);
+  CHECK(f.X(1, 0) == 0.0f);
+  CHECK(std::signbit(f.X(1, 0)));
 }
 
 TEST_CASE("label-encoded target: sorted class names, auto detection and explicit kinds") {
@@ -160,11 +174,11 @@ TEST_CASE("label-encoded target: sorted class names, auto detection and explicit
   // Numeric-looking labels can be forced to classes (sorted as text).
   const auto num = write_file("numlabels.csv", "x,label\n1,10\n2,9\n3,10\n");
   const auto as_class = load_csv<double>(num, {.target_kind = data::TargetKind::Categorical});
-  CHECK(as_class.class_names == std::vector<std::string>{"10", "9"});
-  CHECK(values(as_class.y) == std::vector<double>{0, 1, 0});
+  CHECK(as_class.class_names == std::vector<std::string>{"9", "10"});  // numbers sort by value
+  CHECK(values(as_class.y) == std::vector<double>{1, 0, 1});
   CHECK(values(load_csv<double>(num).y) == std::vector<double>{10, 9, 10});
   // Listing the target as categorical also label-encodes it.
-  CHECK(load_csv<double>(num, {.categorical = {"label"}}).class_names == std::vector<std::string>{"10", "9"});
+  CHECK(load_csv<double>(num, {.categorical = {"label"}}).class_names == std::vector<std::string>{"9", "10"});
 }
 
 TEST_CASE("TargetKind::None keeps every column as a feature") {
@@ -214,9 +228,9 @@ TEST_CASE("streaming across block boundaries, including a record longer than a b
   const auto bad = write_file("big_bad.csv", content);
   const int last_line = 1 + rows + rows / 7 + 1 + 1 + 1;  // header, rows, extra lines, long row, last row
   CHECK_THROWS_WITH_AS(load_csv<double>(bad, {.categorical = {"note"}}),
-                       (at(bad, last_line, 3) + " ('v'): expected a number, got '0x25' (the target is numeric "
-                                                "because its first value is; set target_kind = "
-                                                "TargetKind::Categorical to label-encode it)").c_str(),
+                       (at(bad, last_line, 3) + " ('v'): expected a number, got '0x25' (the target's other "
+                                                "values are numbers, more than 1024 distinct: set target_kind = "
+                                                "TargetKind::Categorical to read them as classes)").c_str(),
                        FormatError);
 }
 
@@ -267,14 +281,14 @@ TEST_CASE("errors: quoting") {
 
 TEST_CASE("errors: values") {
   const auto text = write_file("text.csv", "a,b,y\n1,2,3\n4,abc,6\n");
-  CHECK_THROWS_WITH_AS(load_csv<double>(text),
-                       (at(text, 3, 2) + " ('b'): expected a number, got 'abc' (list the column in 'categorical' to "
-                                         "encode text)").c_str(),
+  CHECK_THROWS_WITH_AS(load_csv<double>(text, {.numeric = {"b"}}),
+                       (at(text, 3, 2) + " ('b'): expected a number, got 'abc' (the column is listed in "
+                                         "'numeric')").c_str(),
                        FormatError);
   const auto partial = write_file("partial.csv", "1,2,3\n4,5.5.5,6\n");
-  CHECK_THROWS_WITH_AS(load_csv<float>(partial, {.header = false}),
-                       (at(partial, 2, 2) + ": expected a number, got '5.5.5' (list the column in 'categorical' to "
-                                            "encode text)").c_str(),
+  CHECK_THROWS_WITH_AS(load_csv<float>(partial, {.header = false, .numeric = {1}}),
+                       (at(partial, 2, 2) + ": expected a number, got '5.5.5' (the column is listed in "
+                                            "'numeric')").c_str(),
                        FormatError);
   const auto target_na = write_file("target_na.csv", "a,y\n1,2\n3,NA\n");
   CHECK_THROWS_WITH_AS(load_csv<double>(target_na),
@@ -329,9 +343,9 @@ TEST_CASE("errors: columns that do not exist") {
 TEST_CASE("errors: bad options are ValueErrors") {
   const auto path = write_file("opts.csv", "a,y\n1,2\n");
   CHECK_THROWS_WITH_AS(load_csv<double>(path, {.delimiter = '\n'}),
-                       "load_csv: delimiter must not be a line break or NUL, got code 10", ValueError);
+                       "load_csv: delimiter must not be a line break, got code 10", ValueError);
   CHECK_THROWS_WITH_AS(load_csv<double>(path, {.delimiter = '"'}),
-                       "load_csv: quote must differ from the delimiter and not be a line break or NUL", ValueError);
+                       "load_csv: delimiter and quote must differ, both are '\"'", ValueError);
 }
 
 TEST_CASE("random bytes from a CSV-ish alphabet either parse or raise FormatError") {
@@ -358,4 +372,31 @@ TEST_CASE("random bytes from a CSV-ish alphabet either parse or raise FormatErro
   }
   CHECK(parsed > 0);
   CHECK(rejected > 0);
+}
+
+TEST_CASE("delimiters that can be part of a number are rejected; the parser never reads past a delimiter") {
+  const auto path = write_file("dots.csv", "a.b\n1.5.2\n");
+  // With '.' as the delimiter "1.5.2" is three fields, not 1.5 and 2: such delimiters are refused.
+  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.delimiter = '.'}),
+                       "load_csv: delimiter '.' cannot be told apart from a number (digits, '.', '+', '-', 'e' and "
+                       "'E' are not allowed)",
+                       ValueError);
+  for (char c : {'-', '+', 'e', 'E', '0', '7'}) {
+    CAPTURE(c);
+    CHECK_THROWS_AS(load_csv<double>(path, {.delimiter = c}), ValueError);
+  }
+  CHECK_THROWS_WITH_AS(load_csv<double>(path, {.quote = '1'}),
+                       "load_csv: quote must not be a line break, NUL, a digit, '.', '+', '-', 'e' or 'E', got code 49",
+                       ValueError);
+  // A letter delimiter is allowed, and "nan" / "inf" cannot swallow it: "nana1" is the fields n, n, 1.
+  const auto letters = write_file("letters.csv", "xay\nnana1\n");
+  CHECK_THROWS_WITH_AS(load_csv<double>(letters, {.delimiter = 'a'}),
+                       (at(letters, 2, 3) + ": expected 2 fields (as in the header), got 3").c_str(),
+                       FormatError);
+  // "inf" followed by the delimiter 'i': the fields are "", "nf", "5", not inf and 5.
+  const auto inf = write_file("letter_i.csv", "aib\n3i4\ninfi5\n");
+  CHECK_THROWS_WITH_AS(load_csv<double>(inf, {.delimiter = 'i'}),
+                       (at(inf, 3, 3) + ": expected 2 fields (as in the header), got 3").c_str(), FormatError);
+  const auto ok = write_file("letter_ok.csv", "axb\n3x4\n-1.5e3x5\n");
+  CHECK(load_csv<double>(ok, {.delimiter = 'x'}).X.to_vector() == std::vector<double>{3, -1500});
 }

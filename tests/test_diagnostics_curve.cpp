@@ -282,6 +282,17 @@ TEST_CASE("learning_curve with a classifier: accuracy by default, probabilistic 
   CHECK(auc.baseline_score == doctest::Approx(0.5));  // constant scores rank nothing
 }
 
+TEST_CASE("learning_curve's default sizes are LCDB's geometric anchors from max(16, n/32) to n") {
+  CHECK(grove::detail::absolute_sizes({}, 1000) ==
+        std::vector<std::size_t>{32, 46, 64, 91, 128, 182, 256, 363, 512, 725, 1000});
+  CHECK(grove::detail::absolute_sizes({}, 100) == std::vector<std::size_t>{16, 23, 32, 46, 64, 91, 100});
+  CHECK(grove::detail::absolute_sizes({}, 10) == std::vector<std::size_t>{10});
+  Tensor<double> X, y;
+  smooth_regression(120, 0.1, 1, X, y);
+  const LearningCurve lc = learning_curve([] { return KnnRegressor{3}; }, X, y, {.folds = 4});
+  CHECK(lc.train_sizes == std::vector<std::size_t>{16, 23, 32, 46, 64, 90});  // training parts of 90 rows
+}
+
 TEST_CASE("learning_curve validates its input") {
   Tensor<double> X, y;
   smooth_regression(10, 0.1, 1, X, y);
@@ -293,8 +304,6 @@ TEST_CASE("learning_curve validates its input") {
                        "learning_curve: folds must be in [2, 10] (the number of samples), got 1", ValueError);
   CHECK_THROWS_WITH_AS(learning_curve(make, X, y, {.folds = 11}),
                        "learning_curve: folds must be in [2, 10] (the number of samples), got 11", ValueError);
-  CHECK_THROWS_WITH_AS(learning_curve(make, X, y, {.train_sizes = {}}), "learning_curve: train_sizes is empty",
-                       ValueError);
   CHECK_THROWS_WITH_AS(learning_curve(make, X, y, {.train_sizes = {-0.1, 0.5}}),
                        "learning_curve: train_sizes must be > 0 and finite, got -0.1", ValueError);
   CHECK_THROWS_WITH_AS(learning_curve(make, X, y, {.train_sizes = {0.5, 4}}),
@@ -391,7 +400,7 @@ TEST_CASE("a fit on sizes up to n/2 projects the validation score at n") {
     half.train_scores.resize(keep), half.val_scores.resize(keep), half.fit_times.resize(keep);
     const Diagnosis d = diagnose(half);
     REQUIRE(d.fit.ok);
-    const double projected = full.score(d.fit.predict(800));
+    const double projected = full.score(d.projection.error_at(800));
     CAPTURE(projected);
     CAPTURE(full.val_mean.back());
     CHECK(std::fabs(projected - full.val_mean.back()) < 0.015);

@@ -97,7 +97,7 @@ TEST_CASE("print: aligned tables for a curve, a diagnosis and a history") {
   CHECK(t.rfind("diagnosis (learning curve, accuracy): overfitting\n", 0) == 0);
   CHECK(t.find("more data helps") != std::string::npos);
   CHECK(t.find("projected score at 2x") != std::string::npos);
-  CHECK(t.find("levenberg-marquardt") != std::string::npos);
+  CHECK(t.find("curve families (weight)") != std::string::npos);
   std::istringstream ind(t);
   while (std::getline(ind, line)) CHECK(line.size() <= 100);  // summary wrapped
 
@@ -123,7 +123,7 @@ TEST_CASE("to_json produces strict JSON with escaped strings and null for NaN") 
   CHECK(j.find("\"scoring\":\"my \\\"score\\\"\\n\\\\\"") != std::string::npos);
   CHECK(j.find("\"baseline_score\":null") != std::string::npos);
   CHECK(j.find("\"train_sizes\":[50,100,200,400]") != std::string::npos);
-  CHECK(j.find("\"val_scores\":[[0.59999999999999998,0.62,0.64000000000000001]") != std::string::npos);
+  CHECK(j.find("\"val_scores\":[[0.6,0.62,0.64]") != std::string::npos);
   CHECK(json_ok(j, "curve.json"));
 
   const Diagnosis d = diagnose(c, {.target_score = 0.99});
@@ -184,8 +184,8 @@ TEST_CASE("write_csv: curves and histories, NaN as empty cells, failures name th
   CHECK(to_csv(h) == "step,loss,\"val, loss\"\n0,1,\n2,0.5,0.75\n");
   write_csv(h, tmp_path("history.csv"));
   CHECK(read_file(tmp_path("history.csv")) == to_csv(h));
-  CHECK_THROWS_WITH_AS(write_csv(h, "/nonexistent-dir/h.csv"), "write_csv: cannot open '/nonexistent-dir/h.csv' for writing",
-                       ValueError);
+  CHECK_THROWS_WITH_AS(write_csv(h, "/nonexistent-dir/h.csv"), "write_csv: cannot write '/nonexistent-dir/h.csv': No such file or directory",
+                       IoError);
 }
 
 TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and log axis") {
@@ -198,9 +198,10 @@ TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and 
   CHECK(s.find("data-label=\"validation\"") != std::string::npos);
   CHECK(s.find("class=\"band\" data-label=\"train ± 1 std\"") != std::string::npos);
   CHECK(s.find("class=\"band\" data-label=\"validation ± 1 std\"") != std::string::npos);
-  CHECK(s.find("data-label=\"power-law fit (validation)\"") != std::string::npos);
-  CHECK(s.find("data-label=\"trivial baseline\"") != std::string::npos);
-  CHECK(s.find(">projected at 2x: ") != std::string::npos);
+  CHECK(s.find("class=\"series\" data-label=\"projection (") != std::string::npos);
+  CHECK(s.find("class=\"edge-note\" data-label=\"trivial baseline ") != std::string::npos);
+  CHECK(s.find(">2x: ") != std::string::npos);
+  CHECK(s.find(">10x: ") != std::string::npos);
   CHECK(s.find(">training samples (log scale)</text>") != std::string::npos);
   CHECK(s.find(">accuracy (higher is better)</text>") != std::string::npos);
   CHECK(s.find(">k-NN &lt;demo&gt;</text>") != std::string::npos);
@@ -208,10 +209,23 @@ TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and 
 
   // Without the fit overlay, and with a diagnosis supplied by the caller.
   const std::string plain = to_svg(c, {.show_fit = false});
-  CHECK(plain.find("power-law fit") == std::string::npos);
+  CHECK(plain.find("projection") == std::string::npos);
   const Diagnosis d = diagnose(c);
   const std::string with = to_svg(c, {.diagnosis = &d});
-  CHECK(with.find("projected at 2x: " + diag::detail::fmt(d.projected_val_score_2x, 3)) != std::string::npos);
+  CHECK(with.find(">2x: " + grove::detail::fmt(d.projected_val_score_2x, 3) + " [" +
+                  grove::detail::fmt(d.projected_val_score_2x_lo, 3) + ", " + grove::detail::fmt(d.projected_val_score_2x_hi, 3) + "]") != std::string::npos);
+}
+
+TEST_CASE("to_svg(curve): log axis only when the sizes span more than a decade; y fitted to the data") {
+  LearningCurve c = sample_curve();  // sizes 50..400: less than a decade
+  c.baseline_score = 0.1;            // far below the curve: marked at the edge, the axis not stretched
+  const std::string s = to_svg(c);
+  CHECK(s.find("(log scale)") == std::string::npos);
+  CHECK(s.find(">trivial baseline 0.1 (below)</text>") != std::string::npos);
+  CHECK(s.find(">0.2</text>") == std::string::npos);  // no tick near the baseline
+  c.train_sizes = {20, 50, 100, 400};
+  CHECK(to_svg(c).find(">training samples (log scale)</text>") != std::string::npos);
+  CHECK(to_svg(c, {.log_x = false}).find("(log scale)") == std::string::npos);
 }
 
 TEST_CASE("write_svg(history): loss curves with the early-stopping point marked") {
@@ -235,5 +249,5 @@ TEST_CASE("write_svg(history): loss curves with the early-stopping point marked"
   CHECK_THROWS_WITH_AS(to_svg(h, {.series = {"acc"}}), "History: no series 'acc' (known: train_loss, val_loss)",
                        ValueError);
   CHECK_THROWS_WITH_AS(write_svg(h, "/nonexistent-dir/h.svg"),
-                       "write_svg: cannot open '/nonexistent-dir/h.svg' for writing", ValueError);
+                       "write_svg: cannot write '/nonexistent-dir/h.svg': No such file or directory", IoError);
 }

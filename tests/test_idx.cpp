@@ -1,4 +1,5 @@
 // data::load_idx: MNIST-format files, plain and gzip, and every malformed-file case.
+#include <grove/core/check.hpp>
 #include <grove/data/idx.hpp>
 
 #include <doctest/doctest.h>
@@ -118,7 +119,7 @@ TEST_CASE("load_idx without zlib rejects gzip files with a clear message") {
   const std::vector<unsigned char> fake_gz = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
   const auto gz = write("nozlib.gz", fake_gz);
   const auto lab = write("lab1", labels_bytes({0}));
-  CHECK_THROWS_WITH_AS(data::detail::load_idx_impl<float>(gz, lab, /*allow_gzip=*/false),
+  CHECK_THROWS_WITH_AS(grove::detail::load_idx_impl<float>(gz, lab, /*allow_gzip=*/false),
                        ("load_idx: '" + gz +
                         "' is gzip-compressed but grove was built without zlib support (install zlib1g-dev and "
                         "reconfigure, or gunzip the file)")
@@ -231,4 +232,44 @@ TEST_CASE("load_idx accepts an empty data set") {
   CHECK(ds.X.shape() == Shape{0, 784});
   CHECK(ds.y.size() == 0);
   CHECK(ds.class_names.empty());
+}
+
+TEST_CASE("load_idx: sizes from a header are checked before any allocation") {
+  const auto lab0 = write("lab_empty", labels_bytes({}));
+  auto header_only = [](std::uint32_t n, std::uint32_t rows, std::uint32_t cols) {
+    std::vector<unsigned char> b;
+    put_u32(b, 2051);
+    put_u32(b, n);
+    put_u32(b, rows);
+    put_u32(b, cols);
+    return b;
+  };
+  // 24 bytes: 0 images of 65535 x 65535 (4.3e9 feature names) and 0 of 4096 x 4096 (0.5 GB of names).
+  const auto huge = write("zero_huge", header_only(0, 65535, 65535));
+  CHECK_THROWS_WITH_AS(data::load_idx<float>(huge, lab0),
+                       ("load_idx: '" + huge + "' at byte 16: the header declares 0 images of 4294836225 values; an "
+                                               "empty file cannot vouch for more than 65536 values per image").c_str(),
+                       FormatError);
+  const auto big = write("zero_big", header_only(0, 4096, 4096));
+  CHECK_THROWS_AS(data::load_idx<float>(big, lab0), FormatError);
+  // 0 images of 256 x 256 is still an (empty) data set.
+  const auto ok = data::load_idx<float>(write("zero_ok", header_only(0, 256, 256)), lab0);
+  CHECK(ok.X.shape() == Shape{0, 65536});
+  CHECK(ok.feature_names.size() == 65536);
+  // A plain file must hold exactly what its header declares: checked against its size first.
+  const auto lying = write("lying_plain", header_only(3, 65535, 65535));
+  CHECK_THROWS_WITH_AS(data::load_idx<float>(lying, lab0),
+                       ("load_idx: '" + lying + "' at byte 16: truncated: header declares 12884508675 data bytes "
+                                                "after byte 16, the file holds 0").c_str(),
+                       FormatError);
+  // The allocation limit caps what a header may ask for, as values or as names.
+  const auto img = write("budget_img", images_bytes(2, 28, 28));
+  const auto lab = write("budget_lab", labels_bytes({0, 1}));
+  const std::size_t old = set_allocation_limit(4000);
+  CHECK_THROWS_WITH_AS(data::load_idx<float>(img, lab),
+                       ("load_idx: '" + img + "' at byte 16: the header declares 2 images of 784 values, more than "
+                                              "the allocation limit of 4000 bytes allows").c_str(),
+                       FormatError);
+  set_allocation_limit(old);
+  CHECK(data::load_idx<float>(img, lab).X.shape() == Shape{2, 784});
 }

@@ -336,17 +336,17 @@ TEST_CASE("grove-pipeline: bad input gives one error line and a non-zero exit") 
     CHECK(r.err.rfind("grove-pipeline: error: load_csv: '", 0) == 0);
     CHECK(r.err.find("line 4") != std::string::npos);
   }
-  SUBCASE("text in a numeric feature column (after the rows that decide column types)") {
-    const fs::path bad = tmp_dir() / "text_feature.csv";
+  SUBCASE("a number out of float range in a feature column") {
+    const fs::path bad = tmp_dir() / "range_feature.csv";
     std::ofstream f(bad);
     f << "a,b,label\n";
-    for (int i = 0; i < 300; ++i) f << i << ',' << (i == 250 ? "oops" : std::to_string(i % 7)) << ',' << i % 2 << '\n';
+    for (int i = 0; i < 300; ++i) f << i << ',' << (i == 250 ? "1e999" : std::to_string(i % 7)) << ',' << i % 2 << '\n';
     f.close();
     const RunResult r = run("--quick --csv '" + bad.string() + "' --target label" + out, "text");
     CHECK(r.exit_code == 1);
     CHECK(count_lines(r.err) == 1);
     CHECK(r.err.rfind("grove-pipeline: error: load_csv: '", 0) == 0);
-    CHECK(r.err.find("line 252, column 2 ('b'): expected a number, got 'oops'") != std::string::npos);
+    CHECK(r.err.find("line 252, column 2 ('b'): '1e999' is out of range for float") != std::string::npos);
   }
   SUBCASE("unknown target") {
     const fs::path csv = tmp_dir() / "target.csv";

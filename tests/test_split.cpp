@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 using namespace grove;
@@ -116,18 +117,18 @@ TEST_CASE("train_test_split: stratified keeps class proportions") {
 TEST_CASE("train_test_split: parameter errors") {
   const auto ds = make_dataset({0, 1, 0, 1});
   Rng rng(0);
-  CHECK_THROWS_WITH_AS(data::train_test_split(ds, 0.0, rng), "train_test_split: test_fraction must be in (0, 1), got 0.000000",
+  CHECK_THROWS_WITH_AS(data::train_test_split(ds, 0.0, rng), "train_test_split: test_fraction must be in (0, 1), got 0",
                        ValueError);
-  CHECK_THROWS_WITH_AS(data::train_test_split(ds, 1.0, rng), "train_test_split: test_fraction must be in (0, 1), got 1.000000",
+  CHECK_THROWS_WITH_AS(data::train_test_split(ds, 1.0, rng), "train_test_split: test_fraction must be in (0, 1), got 1",
                        ValueError);
   CHECK_THROWS_WITH_AS(data::train_test_split(ds, 0.9, rng),
-                       "train_test_split: test_fraction 0.900000 of 4 rows leaves 0 for training and 4 for testing; "
+                       "train_test_split: test_fraction 0.9 of 4 rows leaves 0 for training and 4 for testing; "
                        "both need at least 1",
                        ValueError);
   CHECK_THROWS_WITH_AS(data::train_test_split(make_dataset({0, 1, 1, 1}), 0.5, rng, {.stratify = true}),
                        "train_test_split: stratify needs at least 2 rows of each class, class 0 has 1", ValueError);
   CHECK_THROWS_WITH_AS(data::train_test_split(make_dataset({0, 1.5, 1, 1}), 0.5, rng, {.stratify = true}),
-                       "train_test_split: stratifying needs class labels 0..k-1 (k <= 2^20), but y[1] = 1.500000",
+                       "train_test_split: y[1] = 1.5 is not a class label (expected an integer in 0..65535)",
                        ValueError);
 }
 
@@ -152,7 +153,7 @@ TEST_CASE("KFold: contiguous folds, sizes as in scikit-learn, shuffling by seed"
   CHECK(seen.size() == 21);
   CHECK(std::set<std::size_t>(seen.begin(), seen.end()).size() == 21);  // each row validated exactly once
   CHECK(a[0].validation != c[0].validation);
-  CHECK_THROWS_WITH_AS(data::KFold(1), "KFold: k must be >= 2, got 1", ValueError);
+  CHECK_THROWS_WITH_AS(data::KFold(1), "KFold: k must be in [2, inf), got 1", ValueError);
   CHECK_THROWS_WITH_AS(data::KFold(5).split(4), "KFold: k = 5 must be <= the number of rows n = 4", ValueError);
 }
 
@@ -179,11 +180,11 @@ TEST_CASE("StratifiedKFold: every fold keeps the class balance") {
   // Without shuffling each class is dealt in row order: fold 0 takes the first zeros and ones.
   const auto plain = data::StratifiedKFold(5).split(y);
   CHECK(plain[0].validation == std::vector<std::size_t>{0, 1, 8, 15, 16, 23});
-  CHECK_THROWS_WITH_AS(data::StratifiedKFold(0), "StratifiedKFold: k must be >= 2, got 0", ValueError);
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(0), "StratifiedKFold: k must be in [2, inf), got 0", ValueError);
   CHECK_THROWS_WITH_AS(data::StratifiedKFold(3).split(Tensor<int>::from_vector({0, 1})),
                        "StratifiedKFold: k = 3 must be <= the number of rows n = 2", ValueError);
   CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<int>::from_vector({0, -1, 1})),
-                       "StratifiedKFold: stratifying needs class labels 0..k-1 (k <= 2^20), but y[1] = -1.000000",
+                       "StratifiedKFold: y[1] = -1 is not a class label (expected an integer in 0..65535)",
                        ValueError);
 }
 
@@ -227,4 +228,52 @@ TEST_CASE("StandardScaler errors") {
   CHECK(s.fitted());
   CHECK_THROWS_WITH_AS(s.transform(Tensor<double>::zeros(Shape{2, 3})),
                        "StandardScaler::transform: X has 3 columns, the scaler was fitted on 2", ShapeError);
+}
+
+TEST_CASE("StandardScaler defaults to float") {
+  data::StandardScaler sc;
+  static_assert(std::is_same_v<decltype(sc), data::StandardScaler<float>>);
+  sc.fit(Tensor<float>::from_vector({1, 3}, Shape{2, 1}));
+  CHECK(sc.transform(Tensor<float>::from_vector({3}, Shape{1, 1}))(0, 0) == 1.0f);
+}
+
+TEST_CASE("labels go through the one class-label check: limits, empty classes") {
+  Rng rng(1);
+  // Labels 1 and 2 only (class 0 empty): stratifying still works.
+  std::vector<double> labels;
+  for (int i = 0; i < 10; ++i) labels.push_back(1 + i % 2);
+  const auto split = data::train_test_split(make_dataset(labels), 0.4, rng, {.stratify = true});
+  CHECK(count_label(split.test.y, 1) == 2);
+  CHECK(count_label(split.test.y, 2) == 2);
+  // One limit for every label check in grove: kMaxClasses.
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::from_vector({0, 65536, 1, 0})),
+                       "StratifiedKFold: y[1] = 65536 is not a class label (expected an integer in 0..65535)",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::from_vector({0, std::nan(""), 1})),
+                       "StratifiedKFold: y[1] = nan is not a class label (expected an integer in 0..65535)", ValueError);
+  CHECK_THROWS_WITH_AS(data::StratifiedKFold(2).split(Tensor<double>::zeros(Shape{2, 2})),
+                       "StratifiedKFold: y must be a vector, got shape [2,2]", ValueError);
+}
+
+TEST_CASE("a hand-built Dataset has a schema; subset keeps kinds, target and the loader's notes") {
+  auto ds = make_dataset({0, 1, 0, 1});
+  ds.categories = {{}, {"lo", "hi"}};
+  CHECK(ds.categorical_features() == std::vector<std::size_t>{1});  // from categories when kinds are not set
+  data::Schema s = ds.schema();
+  CHECK(s.features[0] == data::Column{"a", data::ColumnKind::Numeric, {}});
+  CHECK(s.features[1] == data::Column{"b", data::ColumnKind::Categorical, {"lo", "hi"}});
+  CHECK(s.target_kind == data::TargetKind::Categorical);  // class names -> classes
+  CHECK(s.class_names == std::vector<std::string>{"no", "yes"});
+  ds.class_names.clear();
+  CHECK(ds.schema().target_kind == data::TargetKind::Numeric);
+  ds.feature_kinds = {data::ColumnKind::Categorical, data::ColumnKind::Numeric};
+  ds.target_name = "t";
+  ds.target_kind = data::TargetKind::Numeric;
+  ds.dropped_columns = {{"id", 0, data::DropReason::Identifier, "row number"}};
+  CHECK(ds.categorical_features() == std::vector<std::size_t>{0});
+  const auto sub = data::subset(ds, {3, 1});
+  CHECK(sub.feature_kinds == ds.feature_kinds);
+  CHECK(sub.schema() == ds.schema());
+  CHECK(sub.dropped_columns == ds.dropped_columns);
+  CHECK(sub.schema().target == "t");
 }

@@ -66,7 +66,7 @@ TEST_CASE("SvgDocument writes primitives with escaped text and rejects bad sizes
   doc.save(path);
   CHECK(xml_ok(path));
   CHECK_THROWS_WITH_AS(doc.save("/nonexistent-dir/x.svg"),
-                       "SvgDocument::save: cannot open '/nonexistent-dir/x.svg' for writing", grove::ValueError);
+                       "SvgDocument::save: cannot write '/nonexistent-dir/x.svg': No such file or directory", grove::IoError);
 }
 
 TEST_CASE("the xmllint check itself rejects malformed XML") {
@@ -137,7 +137,7 @@ TEST_CASE("SvgPlot log axes skip non-positive values and label the scale") {
   const std::string s = plot.to_string();
   CHECK(s.find(">samples (log scale)</text>") != std::string::npos);
   CHECK(s.find(">100</text>") != std::string::npos);
-  CHECK(count(s, "<circle") == 3);  // the x = 0 point is not drawable on a log axis
+  CHECK(count(s, "<circle") == 4);  // 3 points (x = 0 is not drawable on a log axis) + the legend's sample
 }
 
 TEST_CASE("SvgPlot validates its input") {
@@ -154,4 +154,22 @@ TEST_CASE("SvgPlot validates its input") {
   const std::string path = tmp_path("svg_empty.svg");
   plot.save(path);
   CHECK(xml_ok(path));
+}
+
+TEST_CASE("SvgPlot puts the legend under the plot and marks far values at the edge") {
+  // 760 x 480 with a title: top 44; one legend row: bottom margin 78, plot area ends at y = 402.
+  SvgPlot plot({.title = "t"});
+  plot.line("a", {1, 2, 3}, {0.5, 0.6, 0.7});
+  plot.line("b", {1, 2, 3}, {0.4, 0.5, 0.6});
+  plot.set_y_range(0.35, 0.75);
+  plot.edge_note(0.1, "baseline 0.1");  // below the range: a triangle at the bottom edge
+  plot.edge_note(0.55, "reference");    // inside: a dashed line across
+  const std::string s = plot.to_string();
+  const auto legend = s.find("<g class=\"legend\">");
+  REQUIRE(legend != std::string::npos);
+  CHECK(s.find("<text x=\"104\" y=\"460\"", legend) != std::string::npos);  // first entry, below y = 402
+  CHECK(s.find(">baseline 0.1 (below)</text>") != std::string::npos);
+  CHECK(s.find(">reference</text>") != std::string::npos);
+  CHECK(count(s, "class=\"edge-note\"") == 2);
+  CHECK(s.find("stroke-dasharray=\"3 3\"") != std::string::npos);
 }

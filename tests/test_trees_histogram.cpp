@@ -266,7 +266,7 @@ TEST_CASE("TreeGrower: past the histogram budget, subtrees build children direct
     std::vector<TreeGrower::Leaf> leaves;
     Rng tree_rng(1);
     const trees::Tree t = grower.grow(rows, stats.data(), features, tree_rng, gain, leaves);
-    CHECK(t.validate(d).empty());
+    CHECK(check_tree(t, TreeChecks{d}).empty());
     std::size_t exact = 0;
     for (std::size_t i = 0; i < n; ++i) exact += t.predict_value(x.data() + i * d) == y[i] ? 1 : 0;
     CHECK(exact > n * 99 / 100);  // only rows sharing every bin with another row can differ

@@ -33,27 +33,32 @@ TEST_CASE("criteria: weight, score and leaf value of each, defined once") {
   const double gh[2] = {-6.0, 4.0};
   CHECK(NewtonCriterion{1.0}.weight(gh) == 4.0);
   CHECK(NewtonCriterion{1.0}.score(gh, 4.0) == doctest::Approx(36.0 / 5.0));
-  float leaf = 0.0f;
+  double leaf = 0.0;
   NewtonCriterion{1.0}.leaf(gh, &leaf);
   CHECK(leaf == doctest::Approx(6.0 / 5.0));
   const double yw[2] = {12.0, 4.0};  // sum w*y = 12 over weight 4: mean 3
   SquaredErrorCriterion{}.leaf(yw, &leaf);
-  CHECK(leaf == 3.0f);
+  CHECK(leaf == 3.0);
   CHECK(SquaredErrorCriterion{}.score(yw, 4.0) == 36.0);
   const double counts[3] = {1.0, 3.0, 0.0};
   CHECK(GiniCriterion<0>{{3}}.weight(counts) == 4.0);
   CHECK(GiniCriterion<0>{{3}}.score(counts, 4.0) == doctest::Approx(10.0 / 4.0));
   CHECK(EntropyCriterion<0>{{3}}.score(counts, 4.0) == doctest::Approx(std::log(0.25) + 3 * std::log(0.75)));
-  float proportions[3];
+  double proportions[3];
   GiniCriterion<0>{{3}}.leaf(counts, proportions);
-  CHECK(proportions[0] == 0.25f);
-  CHECK(proportions[1] == 0.75f);
-  CHECK(proportions[2] == 0.0f);
+  CHECK(proportions[0] == 0.25);
+  CHECK(proportions[1] == 0.75);
+  CHECK(proportions[2] == 0.0);
+  // Statistics far beyond float range are brought within 2^100 by a power of two.
+  CHECK(statistic_scale(1e20) == 1.0);
+  CHECK(statistic_scale(0x1p120) * 0x1p120 == 0x1p99);
+  CHECK(statistic_scale(3e38) * 3e38 <= 0x1p100);
   // A node without weight scores 0 (no division by zero).
   const double none[2] = {0.0, 0.0};
   CHECK(node_score(CriterionSpec{CriterionKind::SquaredError, 2, 0.0}, none) == 0.0);
   CHECK(CriterionSpec{CriterionKind::Entropy, 5, 0.0}.n_outputs() == 5);
   CHECK(CriterionSpec{CriterionKind::Newton, 2, 1.0}.n_outputs() == 1);
+  CHECK(statistic_scale(3e38) > 0x1p-30);
 }
 
 TEST_CASE("SplitFinder: Newton gain G_L^2/(H_L+l2) + G_R^2/(H_R+l2) - G^2/(H+l2), best threshold") {

@@ -61,14 +61,14 @@ inline void print_table(std::ostream& os, const std::vector<std::vector<std::str
 /// A JSON object built field by field (strings escaped, NaN/inf written as null).
 class JsonObject {
 public:
-  JsonObject& add(const std::string& key, const std::string& v) { return raw(key, grove::diag::detail::json_string(v)); }
+  JsonObject& add(const std::string& key, const std::string& v) { return raw(key, grove::detail::json_string(v)); }
   JsonObject& add(const std::string& key, const char* v) { return add(key, std::string(v)); }
-  JsonObject& add(const std::string& key, double v) { return raw(key, grove::diag::detail::json_number(v)); }
+  JsonObject& add(const std::string& key, double v) { return raw(key, grove::detail::json_number(v)); }
   JsonObject& add(const std::string& key, std::size_t v) { return raw(key, std::to_string(v)); }
   JsonObject& add(const std::string& key, bool v) { return raw(key, v ? "true" : "false"); }
   /// A pre-formatted JSON value (object, array).
   JsonObject& raw(const std::string& key, const std::string& json) {
-    body_ += (body_.empty() ? "" : ",\n") + std::string("  ") + grove::diag::detail::json_string(key) + ": " + json;
+    body_ += (body_.empty() ? "" : ",\n") + std::string("  ") + grove::detail::json_string(key) + ": " + json;
     return *this;
   }
   std::string str() const { return "{\n" + body_ + "\n}\n"; }

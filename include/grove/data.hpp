@@ -1,7 +1,9 @@
 #pragma once
-/// \file data module: CSV loading, Dataset, splits, cross-validation folds and scaling (grove::data), MNIST-format IDX files and the DataLoader.
+/// \file data module (grove::data): CSV loading (whole files, or batches with CsvReader), Dataset and
+/// its Schema, splits, cross-validation folds, scaling, MNIST-format IDX files and the DataLoader.
 
 #include "grove/data/csv.hpp"
+#include "grove/data/csv_reader.hpp"
 #include "grove/data/dataset.hpp"
 #include "grove/data/idx.hpp"
 #include "grove/data/kfold.hpp"

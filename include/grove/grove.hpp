@@ -8,6 +8,7 @@
 #include "grove/diagnostics.hpp"
 #include "grove/io.hpp"
 #include "grove/metrics.hpp"
+#include "grove/model_selection.hpp"
 #include "grove/nn.hpp"
 #include "grove/optim.hpp"
 #include "grove/tensor.hpp"

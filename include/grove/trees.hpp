@@ -5,6 +5,7 @@
 #include "grove/trees/binning.hpp"
 #include "grove/trees/booster.hpp"
 #include "grove/trees/boosting_params.hpp"
+#include "grove/trees/boosting_run.hpp"
 #include "grove/trees/criterion.hpp"
 #include "grove/trees/decision_tree.hpp"
 #include "grove/trees/fields.hpp"
@@ -25,3 +26,4 @@
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/validate.hpp"

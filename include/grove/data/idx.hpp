@@ -10,10 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
+#include "grove/core/shape.hpp"
 #include "grove/data/dataset.hpp"
 #include "grove/tensor/tensor.hpp"
 
@@ -21,9 +24,7 @@
 #include <zlib.h>
 #endif
 
-namespace grove::data {
-
-namespace detail {
+namespace grove::detail {
 
 #if defined(GROVE_HAVE_ZLIB) && GROVE_HAVE_ZLIB
 inline constexpr bool kIdxHaveZlib = true;
@@ -33,7 +34,7 @@ inline constexpr bool kIdxHaveZlib = false;
 
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_idx_error(const std::string& path, std::uint64_t offset,
                                                                    const std::string& what) {
-  grove::detail::throw_format_error("load_idx: '" + path + "' at byte " + std::to_string(offset) + ": " + what);
+  throw_format_error("load_idx: '" + path + "' at byte " + std::to_string(offset) + ": " + what);
 }
 
 /// Sequential reader over a plain or gzip file; offsets count decompressed bytes.
@@ -41,23 +42,27 @@ class IdxSource {
 public:
   IdxSource(const std::string& path, bool allow_gzip) : path_(path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) grove::detail::throw_format_error("load_idx: cannot open '" + path + "'");
+    if (!f) throw_format_error("load_idx: cannot open '" + path + "'");
     unsigned char sig[2] = {0, 0};
     const std::size_t got = std::fread(sig, 1, 2, f);
     gzip_ = got == 2 && sig[0] == 0x1f && sig[1] == 0x8b;
     if (!gzip_) {
+      if (std::fseek(f, 0, SEEK_END) == 0) {
+        const long size = std::ftell(f);
+        if (size >= 0) plain_size_ = static_cast<std::uint64_t>(size);
+      }
       std::rewind(f);
       file_ = f;
       return;
     }
     std::fclose(f);
     if (!allow_gzip)
-      grove::detail::throw_format_error("load_idx: '" + path +
+      throw_format_error("load_idx: '" + path +
                                         "' is gzip-compressed but grove was built without zlib support "
                                         "(install zlib1g-dev and reconfigure, or gunzip the file)");
 #if defined(GROVE_HAVE_ZLIB) && GROVE_HAVE_ZLIB
     gz_ = gzopen(path.c_str(), "rb");
-    if (!gz_) grove::detail::throw_format_error("load_idx: cannot open '" + path + "' with zlib");
+    if (!gz_) throw_format_error("load_idx: cannot open '" + path + "' with zlib");
     gzbuffer(gz_, 1 << 16);
 #endif
   }
@@ -115,11 +120,14 @@ public:
 
   std::uint64_t offset() const noexcept { return offset_; }
   const std::string& path() const noexcept { return path_; }
+  /// Bytes of a plain (not gzip) file, known before reading; 0 when unknown.
+  std::uint64_t plain_size() const noexcept { return plain_size_; }
 
 private:
   std::string path_;
   std::FILE* file_ = nullptr;
   bool gzip_ = false;
+  std::uint64_t plain_size_ = 0;
   std::uint64_t offset_ = 0;
 #if defined(GROVE_HAVE_ZLIB) && GROVE_HAVE_ZLIB
   gzFile gz_ = nullptr;
@@ -132,10 +140,13 @@ struct IdxArray {
   std::vector<unsigned char> bytes;
 };
 
-/// Reads an IDX file whose magic must be `expected_magic`. The data are read in bounded chunks,
-/// so a header that claims more elements than the file holds fails before a large allocation.
-inline IdxArray read_idx(const std::string& path, std::uint32_t expected_magic, const char* role,
-                         bool allow_gzip) {
+/// Reads an IDX file whose magic must be `expected_magic`, for values of `element_bytes` each.
+/// Every size comes from the header, so each is checked before anything is allocated: the element
+/// count must not overflow, must match the bytes a plain file holds, and (as values and as one name
+/// per value of an item) must fit the allocation limit; data are then read in bounded chunks, so a
+/// gzip file that claims more than it holds fails before a large allocation.
+inline IdxArray read_idx(const std::string& path, std::uint32_t expected_magic, const char* role, bool allow_gzip,
+                         std::size_t element_bytes) {
   IdxSource src(path, allow_gzip);
   const std::uint32_t magic = src.read_u32_be("magic number");
   if (magic != expected_magic) {
@@ -146,18 +157,40 @@ inline IdxArray read_idx(const std::string& path, std::uint32_t expected_magic, 
   }
   const std::uint32_t ndim = magic & 0xffu;
   IdxArray out;
-  std::uint64_t count = 1;
+  std::uint64_t item = 1;  // values per item: the product of the dimensions after the first
   bool overflow = false;
   for (std::uint32_t d = 0; d < ndim; ++d) {
     const std::uint64_t at = src.offset();
     const std::uint32_t extent = src.read_u32_be("dimension");
     if (d > 0 && extent == 0) throw_idx_error(path, at, "dimension " + std::to_string(d) + " is 0");
     out.dims.push_back(extent);
-    if (extent != 0 && count > UINT64_MAX / extent) overflow = true;
-    count *= extent;
+    if (d > 0) overflow = overflow || __builtin_mul_overflow(item, std::uint64_t{extent}, &item);
   }
   const std::uint64_t header = src.offset();
-  if (overflow) throw_idx_error(path, header, "the dimensions overflow a 64-bit element count");
+  std::uint64_t count = 0;
+  overflow = overflow || __builtin_mul_overflow(out.dims[0], item, &count);
+  if (overflow || count > std::numeric_limits<std::size_t>::max() || item > std::numeric_limits<std::size_t>::max())
+    throw_idx_error(path, header, "the dimensions overflow a 64-bit element count");
+  // Every size below comes from the header: check it against the file and the allocation limit
+  // before allocating. With no items the item size is unverifiable, so it is capped.
+  if (src.plain_size() > 0 && count != src.plain_size() - header) {
+    const std::uint64_t holds = src.plain_size() - header;
+    throw_idx_error(path, count > holds ? src.plain_size() : header + count,
+                    count > holds ? "truncated: header declares " + std::to_string(count) + " data bytes after byte " +
+                                        std::to_string(header) + ", the file holds " + std::to_string(holds)
+                                  : "trailing bytes after the " + std::to_string(count) +
+                                        " data bytes the header declares");
+  }
+  constexpr std::uint64_t kMaxEmptyItem = std::uint64_t{1} << 16;
+  if (out.dims[0] == 0 && item > kMaxEmptyItem)
+    throw_idx_error(path, header, std::string("the header declares 0 ") + role + "s of " + std::to_string(item) +
+                                      " values; an empty file cannot vouch for more than " +
+                                      std::to_string(kMaxEmptyItem) + " values per " + role);
+  if (!fits_allocation(static_cast<std::size_t>(count), element_bytes) ||
+      (ndim > 1 && !fits_allocation(static_cast<std::size_t>(item), sizeof(std::string) + 16)))
+    throw_idx_error(path, header, "the header declares " + std::to_string(out.dims[0]) + " " + role + "s of " +
+                                      std::to_string(item) + " values, more than the allocation limit of " +
+                                      std::to_string(allocation_limit()) + " bytes allows");
 
   // Grow the buffer only as data actually arrive.
   constexpr std::size_t kChunk = std::size_t{1} << 20;
@@ -183,19 +216,19 @@ inline IdxArray read_idx(const std::string& path, std::uint32_t expected_magic, 
 
 /// load_idx with gzip support switched by the caller (tests use it to reach the no-zlib error).
 template <class T>
-Dataset<T> load_idx_impl(const std::string& images_path, const std::string& labels_path, bool allow_gzip) {
-  IdxArray images = read_idx(images_path, 2051, "image", allow_gzip);
-  IdxArray labels = read_idx(labels_path, 2049, "label", allow_gzip);
+data::Dataset<T> load_idx_impl(const std::string& images_path, const std::string& labels_path, bool allow_gzip) {
+  IdxArray images = read_idx(images_path, 2051, "image", allow_gzip, sizeof(T));
+  IdxArray labels = read_idx(labels_path, 2049, "label", allow_gzip, sizeof(T));
   if (images.dims[0] != labels.dims[0])
-    grove::detail::throw_format_error("load_idx: '" + images_path + "' holds " + std::to_string(images.dims[0]) +
-                                      " images but '" + labels_path + "' holds " +
-                                      std::to_string(labels.dims[0]) + " labels");
+    throw_format_error("load_idx: '" + images_path + "' holds " + std::to_string(images.dims[0]) + " images but '" +
+                       labels_path + "' holds " + std::to_string(labels.dims[0]) + " labels");
+  // read_idx checked the sizes against the allocation limit, and the bytes exist.
   const std::size_t n = static_cast<std::size_t>(images.dims[0]);
   const std::size_t rows = static_cast<std::size_t>(images.dims[1]);
   const std::size_t cols = static_cast<std::size_t>(images.dims[2]);
   const std::size_t d = rows * cols;
 
-  Dataset<T> ds;
+  data::Dataset<T> ds;
   std::vector<T> x(images.bytes.size());
   std::transform(images.bytes.begin(), images.bytes.end(), x.begin(), [](unsigned char b) { return static_cast<T>(b); });
   images.bytes = {};
@@ -213,16 +246,20 @@ Dataset<T> load_idx_impl(const std::string& images_path, const std::string& labe
       ds.feature_names.push_back("pixel_" + std::to_string(r) + "_" + std::to_string(c));
   if (n > 0)
     for (unsigned k = 0; k <= max_label; ++k) ds.class_names.push_back(std::to_string(k));
+  ds.target_name = "label";
+  ds.target_kind = data::TargetKind::Categorical;
   return ds;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::data {
 
 /// Loads MNIST-format images and labels: X is [n, rows*cols] with the raw pixel values (0..255),
 /// y holds the labels 0..k-1, feature_names are "pixel_<row>_<col>", class_names "0".."k-1".
 /// Either file may be gzip-compressed (detected from its first bytes). Malformed files
-/// (bad magic, truncated, trailing bytes, counts that disagree) are a FormatError naming the
-/// path and byte offset.
+/// (bad magic, truncated, trailing bytes, counts that disagree, sizes beyond the
+/// allocation limit) are a FormatError naming the path and byte offset.
 template <class T>
 Dataset<T> load_idx(const std::string& images_path, const std::string& labels_path) {
   return detail::load_idx_impl<T>(images_path, labels_path, detail::kIdxHaveZlib);

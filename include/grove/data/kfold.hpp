@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/core/rng.hpp"
-#include "grove/data/labels.hpp"
 #include "grove/tensor/tensor.hpp"
 
 namespace grove::data {
@@ -27,26 +27,30 @@ struct KFoldOptions {
   std::uint64_t seed = 0;   ///< seed of the shuffle
 };
 
-namespace detail {
+}  // namespace grove::data
 
-inline void check_k(std::size_t k, const char* op) {
-  if (k < 2) grove::detail::throw_value_error(std::string(op) + ": k must be >= 2, got " + std::to_string(k));
+namespace grove::detail {
+
+inline void check_fold_count(std::size_t k, const char* op) {
+  check_range(op, "k", static_cast<double>(k), Interval{2});
 }
-inline void check_k_rows(std::size_t k, std::size_t n, const char* op) {
+inline void check_fold_rows(std::size_t k, std::size_t n, const char* op) {
   if (k > n)
-    grove::detail::throw_value_error(std::string(op) + ": k = " + std::to_string(k) +
-                                     " must be <= the number of rows n = " + std::to_string(n));
+    throw_value_error(std::string(op) + ": k = " + std::to_string(k) + " must be <= the number of rows n = " +
+                      std::to_string(n));
 }
 
 /// Folds from a fold number per row.
-inline std::vector<Fold> folds_from_assignment(const std::vector<std::size_t>& fold_of, std::size_t k) {
-  std::vector<Fold> folds(k);
+inline std::vector<data::Fold> folds_from_assignment(const std::vector<std::size_t>& fold_of, std::size_t k) {
+  std::vector<data::Fold> folds(k);
   for (std::size_t i = 0; i < fold_of.size(); ++i)
     for (std::size_t f = 0; f < k; ++f) (f == fold_of[i] ? folds[f].validation : folds[f].train).push_back(i);
   return folds;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::data {
 
 /// K-fold cross-validation: split(n) gives k folds whose validation parts partition 0..n-1; the
 /// first n % k folds have one row more (as in scikit-learn). Without shuffling fold f validates a
@@ -54,11 +58,11 @@ inline std::vector<Fold> folds_from_assignment(const std::vector<std::size_t>& f
 class KFold {
 public:
   /// k >= 2 folds (ValueError otherwise).
-  explicit KFold(std::size_t k, KFoldOptions options = {}) : k_(k), options_(options) { detail::check_k(k, "KFold"); }
+  explicit KFold(std::size_t k, KFoldOptions options = {}) : k_(k), options_(options) { detail::check_fold_count(k, "KFold"); }
 
   /// The k folds of n rows; k <= n (ValueError otherwise).
   std::vector<Fold> split(std::size_t n) const {
-    detail::check_k_rows(k_, n, "KFold");
+    detail::check_fold_rows(k_, n, "KFold");
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (options_.shuffle) {
@@ -89,17 +93,20 @@ class StratifiedKFold {
 public:
   /// k >= 2 folds (ValueError otherwise).
   explicit StratifiedKFold(std::size_t k, KFoldOptions options = {}) : k_(k), options_(options) {
-    detail::check_k(k, "StratifiedKFold");
+    detail::check_fold_count(k, "StratifiedKFold");
   }
 
   /// The k folds for labels y; k <= y.size() (ValueError otherwise).
   template <class L>
   std::vector<Fold> split(const Tensor<L>& y) const {
-    const detail::ClassLabels labels = detail::class_labels(y, "StratifiedKFold");
+    if (y.dim() != 1)
+      detail::throw_value_error("StratifiedKFold: y must be a vector, got shape " + to_string(y.shape()));
+    const Tensor<L> yc = y.contiguous();
+    const detail::ClassLabels labels = detail::class_labels(yc.data(), yc.size(), "StratifiedKFold", "y");
     const std::size_t n = labels.index.size();
-    detail::check_k_rows(k_, n, "StratifiedKFold");
+    detail::check_fold_rows(k_, n, "StratifiedKFold");
     std::vector<std::vector<std::size_t>> members(labels.n_classes);
-    for (std::size_t i = 0; i < n; ++i) members[labels.index[i]].push_back(i);
+    for (std::size_t i = 0; i < n; ++i) members[static_cast<std::size_t>(labels.index[i])].push_back(i);
     Rng rng(options_.seed);
     std::vector<std::size_t> fold_of(n);
     std::size_t pos = 0;  // continues across classes so fold sizes stay balanced too

@@ -53,12 +53,12 @@ public:
   /// Batches over rows of X and y (same number of rows).
   DataLoader(const Tensor<T>& X, const Tensor<L>& y, std::size_t batch_size, DataLoaderOptions options = {})
       : X_(X.contiguous()), y_(y.contiguous()), batch_size_(batch_size), options_(options) {
-    if (batch_size == 0) grove::detail::throw_value_error("DataLoader: batch_size must be >= 1, got 0");
+    if (batch_size == 0) detail::throw_value_error("DataLoader: batch_size must be >= 1, got 0");
     if (X.dim() == 0 || y.dim() == 0)
-      grove::detail::throw_shape_error("DataLoader: X " + to_string(X.shape()) + " and y " + to_string(y.shape()) +
+      detail::throw_shape_error("DataLoader: X " + to_string(X.shape()) + " and y " + to_string(y.shape()) +
                                        " need a leading sample axis");
     if (X.shape()[0] != y.shape()[0])
-      grove::detail::throw_shape_error("DataLoader: X " + to_string(X.shape()) + " has " +
+      detail::throw_shape_error("DataLoader: X " + to_string(X.shape()) + " has " +
                                        std::to_string(X.shape()[0]) + " samples but y " + to_string(y.shape()) +
                                        " has " + std::to_string(y.shape()[0]));
     n_ = X.shape()[0];

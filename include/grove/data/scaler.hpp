@@ -18,7 +18,7 @@ namespace grove::data {
 /// Standardises each column of an n x d matrix to mean 0 and (population) standard deviation 1.
 /// NaNs are left out of the statistics and stay NaN; a constant column is only centred (its scale
 /// is 1), never divided by zero. Statistics are accumulated in double.
-template <class T>
+template <class T = float>
 class StandardScaler {
   static_assert(std::is_floating_point_v<T>, "StandardScaler<T>: T must be float or double");
 
@@ -27,7 +27,7 @@ public:
   StandardScaler& fit(const Tensor<T>& X) {
     check_matrix(X, "StandardScaler::fit");
     const std::size_t n = X.shape()[0], d = X.shape()[1];
-    if (n == 0) grove::detail::throw_value_error("StandardScaler::fit: X has 0 rows");
+    if (n == 0) detail::throw_value_error("StandardScaler::fit: X has 0 rows");
     const Tensor<T> c = X.contiguous();
     const T* x = c.data();
     std::vector<double> sum(d, 0.0), count(d, 0.0);
@@ -103,13 +103,13 @@ public:
 private:
   static void check_matrix(const Tensor<T>& X, const char* op) {
     if (X.dim() != 2)
-      grove::detail::throw_shape_error(std::string(op) + ": X must be 2-D (n x d), got shape " + to_string(X.shape()));
+      detail::throw_shape_error(std::string(op) + ": X must be 2-D (n x d), got shape " + to_string(X.shape()));
   }
   void check_fitted_columns(const Tensor<T>& X, const char* op) const {
-    if (!fitted()) grove::detail::throw_value_error(std::string(op) + ": the scaler is not fitted; call fit first");
+    if (!fitted()) detail::throw_value_error(std::string(op) + ": the scaler is not fitted; call fit first");
     check_matrix(X, op);
     if (X.shape()[1] != mean_.size())
-      grove::detail::throw_shape_error(std::string(op) + ": X has " + std::to_string(X.shape()[1]) +
+      detail::throw_shape_error(std::string(op) + ": X has " + std::to_string(X.shape()[1]) +
                                        " columns, the scaler was fitted on " + std::to_string(mean_.size()));
   }
 

@@ -19,6 +19,8 @@
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
 #include "grove/diagnostics/power_law.hpp"
+#include "grove/diagnostics/projection.hpp"
+#include "grove/core/format.hpp"
 
 namespace grove::diag {
 
@@ -34,6 +36,27 @@ inline const char* to_string(Verdict v) noexcept {
     case Verdict::Inconclusive: return "inconclusive";
   }
   return "inconclusive";
+}
+
+/// The kind of model behind a curve, so the advice names levers it has (no dropout for trees).
+enum class ModelKind {
+  Any,        ///< unknown: advice names the levers of every kind
+  Trees,      ///< decision trees, random forests, gradient boosting
+  NeuralNet,  ///< networks trained by gradient descent
+  Linear,     ///< linear and generalized linear models
+  Neighbors,  ///< k-nearest neighbours and other instance-based models
+};
+
+/// "any", "trees", "neural net", "linear" or "neighbors".
+inline const char* to_string(ModelKind k) noexcept {
+  switch (k) {
+    case ModelKind::Any: return "any";
+    case ModelKind::Trees: return "trees";
+    case ModelKind::NeuralNet: return "neural net";
+    case ModelKind::Linear: return "linear";
+    case ModelKind::Neighbors: return "neighbors";
+  }
+  return "any";
 }
 
 /// Thresholds and the user's goal.
@@ -60,6 +83,10 @@ struct DiagnoseOptions {
   /// History series direction: Min for losses, Max for scores (then error = 1 − value); Auto
   /// decides from the validation series name.
   Mode mode = Mode::Auto;
+  /// The model family, for the advice in the summary.
+  ModelKind model = ModelKind::Any;
+  /// How learning curves are projected (families, combination, interval calibration).
+  ProjectionOptions projection = {};
 };
 
 /// What diagnose() found. Scores are in the scoring's units; "error" means distance from the
@@ -73,6 +100,11 @@ struct Diagnosis {
   double projected_val_score_10x = std::numeric_limits<double>::quiet_NaN();
   double projected_val_score_10x_lo = std::numeric_limits<double>::quiet_NaN();
   double projected_val_score_10x_hi = std::numeric_limits<double>::quiet_NaN();
+  /// False when the projection should not be trusted; projection_note says why (too few
+  /// points, an error that rises with more data, a model below the trivial one, a curve too
+  /// irregular for its noise). The projected numbers are still filled in, for plots.
+  bool projection_reliable = false;
+  std::string projection_note;
   /// How much better the model does on its training data than on validation (validation error
   /// − training error) at the largest size / final step; > 0 means it does better on training.
   double gap = std::numeric_limits<double>::quiet_NaN();
@@ -86,11 +118,22 @@ struct Diagnosis {
   double local_slope = std::numeric_limits<double>::quiet_NaN();  ///< d log err / d log n at the largest n (fit)
   double observed_slope = std::numeric_limits<double>::quiet_NaN();  ///< same, from the last two points
   double target_score = std::numeric_limits<double>::quiet_NaN();
-  /// Samples needed for target_score (n* = (a / (err* − c))^(1/b)); +inf when not reachable.
+  /// Samples needed for target_score by the projection, with a 95% interval; +inf when the
+  /// projection levels off before the target.
   double samples_for_target = std::numeric_limits<double>::quiet_NaN();
+  double samples_for_target_lo = std::numeric_limits<double>::quiet_NaN();
+  double samples_for_target_hi = std::numeric_limits<double>::quiet_NaN();
   bool target_reachable = false;
   std::size_t largest_size = 0;
-  PowerLawFit fit;  ///< validation error fit (learning curves only)
+  /// Mean fit time (seconds) at the largest size and extrapolated (t ∝ n^p from the curve's fit
+  /// times) to 2×, 10× and the target's sample count; NaN without fit times.
+  double fit_seconds = std::numeric_limits<double>::quiet_NaN();
+  double fit_seconds_2x = std::numeric_limits<double>::quiet_NaN();
+  double fit_seconds_10x = std::numeric_limits<double>::quiet_NaN();
+  double fit_seconds_for_target = std::numeric_limits<double>::quiet_NaN();
+  ModelKind model = ModelKind::Any;
+  PowerLawFit fit;        ///< single power law err = a·n^(−b) + c of the validation error (reference)
+  Projection projection;  ///< the projection behind projected_* (learning curves only)
 
   std::string source = "learning curve";  ///< "learning curve" or "history"
   std::string scoring;
@@ -109,24 +152,17 @@ struct Diagnosis {
   std::string summary;  ///< one paragraph in plain words
 };
 
-namespace detail {
+}  // namespace grove::diag
 
-inline std::string fmt(double v, int digits = 3) {
-  if (std::isnan(v)) return "n/a";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
+namespace grove::detail {
 
+/// A number for a sentence: 3 significant digits, "n/a" for NaN.
+inline std::string fmt(double v, int digits = 3) { return std::isnan(v) ? "n/a" : format_number(v, digits); }
+
+/// A sample count: whole numbers up to 10 million, then 2 significant digits.
 inline std::string fmt_count(double v) {
   if (!std::isfinite(v)) return fmt(v);
-  char buf[48];
-  if (v >= 1e7)
-    std::snprintf(buf, sizeof buf, "%.2g", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f", std::ceil(v));
-  return buf;
+  return v >= 1e7 ? format_number(v, 2) : format_fixed(std::ceil(v), 0);
 }
 
 [[noreturn, gnu::cold]] inline void throw_diag_error(const std::string& msg) {
@@ -150,62 +186,122 @@ inline double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-inline void learning_curve_summary(Diagnosis& d, const LearningCurve& c) {
-  const std::string nmax = std::to_string(d.largest_size);
+/// The metric's display name and whether it is a loss: "neg_log_loss" -> "log-loss" (a loss).
+inline std::string metric_words(const std::string& scoring, bool greater_is_better, bool& is_loss, bool& negated) {
+  negated = scoring.rfind("neg_", 0) == 0;
+  is_loss = negated || !greater_is_better;
+  std::string name = negated ? scoring.substr(4) : scoring;
+  for (char& ch : name)
+    if (ch == '_') ch = '-';
+  return name;
+}
+
+/// Levers that make a model of this kind simpler or better regularized.
+inline const char* regularize_advice(diag::ModelKind k) {
+  switch (k) {
+    case diag::ModelKind::Trees:
+      return "shallower trees, larger leaves (min_child_weight / min_samples_leaf), fewer boosting rounds or a lower "
+             "learning rate, row and column subsampling";
+    case diag::ModelKind::NeuralNet: return "weight decay, dropout, early stopping or a smaller network";
+    case diag::ModelKind::Linear: return "a stronger L2 or L1 penalty, or fewer features";
+    case diag::ModelKind::Neighbors: return "more neighbours (a larger k)";
+    case diag::ModelKind::Any: break;
+  }
+  return "stronger regularization or a simpler model";
+}
+
+/// Levers that make a model of this kind more flexible.
+inline const char* flexibility_advice(diag::ModelKind k) {
+  switch (k) {
+    case diag::ModelKind::Trees: return "deeper trees, more boosting rounds, or better features";
+    case diag::ModelKind::NeuralNet: return "a larger network, longer training or a higher learning rate, or better features";
+    case diag::ModelKind::Linear: return "nonlinear features (interactions, splines) or a nonlinear model";
+    case diag::ModelKind::Neighbors: return "fewer neighbours, scaled or better features";
+    case diag::ModelKind::Any: break;
+  }
+  return "a more flexible model or better features";
+}
+
+inline std::string seconds_words(double s) {
+  if (!std::isfinite(s)) return "n/a";
+  if (s < 1) return format_number(s * 1000, 2) + " ms";
+  if (s < 120) return format_number(s, 2) + " s";
+  if (s < 7200) return format_number(s / 60, 2) + " min";
+  return format_number(s / 3600, 2) + " h";
+}
+
+inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve& c) {
+  bool is_loss = false, negated = false;
+  const std::string metric = metric_words(c.scoring, c.greater_is_better, is_loss, negated);
+  // Displayed values: a negated loss is shown as the loss itself ("log-loss 0.82").
+  auto v = [&](double x) { return fmt(negated ? -x : x); };
+  auto range = [&](double lo, double hi) {
+    return negated ? "[" + fmt(-hi) + ", " + fmt(-lo) + "]" : "[" + fmt(lo) + ", " + fmt(hi) + "]";
+  };
+  const std::string kind = is_loss ? " (a loss: lower is better)" : "";
+  const std::string nmax = std::to_string(d.largest_size), n2 = std::to_string(2 * d.largest_size);
   std::string s;
-  const std::string scores = " (" + c.scoring + ")";
   switch (d.verdict) {
-    case Verdict::Overfitting:
-      s = "The model overfits: with " + nmax + " training samples it scores " + fmt(d.train_score) +
-          scores + " on the data it was trained on but only " + fmt(d.val_score) + " on held-out data (gap " +
-          fmt(d.gap) + " ± " + fmt(d.gap_se, 2) + "). ";
-      s += d.more_data_helps
-               ? "More data should help: doubling the training set is projected to bring the validation score to " +
-                     fmt(d.projected_val_score_2x) + ". Stronger regularization or a simpler model (shallower trees, "
-                     "fewer parameters, more dropout) should also narrow the gap."
-               : "The validation curve has nearly flattened, so more data alone will help little; use stronger "
-                 "regularization or a simpler model (shallower trees, fewer parameters, more dropout).";
+    case diag::Verdict::Overfitting:
+      s = "The model overfits: with " + nmax + " training samples its " + metric + kind + " is " + v(d.train_score) +
+          " on the data it was trained on but " + v(d.val_score) + " on held-out data (gap " + fmt(d.gap) + " ± " +
+          fmt(d.gap_se, 2) + "). To narrow the gap try " + regularize_advice(d.model) + ". ";
       break;
-    case Verdict::Underfitting:
-      s = "The model underfits: training and validation scores are both poor (" + fmt(d.train_score) + " and " +
-          fmt(d.val_score) + scores + (std::isnan(d.baseline_score) ? std::string() : ", a trivial model scores " + fmt(d.baseline_score)) +
-          ") and close together, so the model is too simple to capture the pattern. ";
-      s += d.more_data_helps
-               ? "Doubling the data is projected to help a little (to " + fmt(d.projected_val_score_2x) +
-                     "), but a more flexible model (deeper trees, more features, a larger network) or better features "
-                     "will help more."
-               : "More data will not help; use a more flexible model (deeper trees, more features, a larger network) "
-                 "or better features.";
+    case diag::Verdict::Underfitting:
+      s = "The model underfits: its training and validation " + metric + kind + " are both poor (" + v(d.train_score) +
+          " and " + v(d.val_score) +
+          (std::isnan(d.baseline_score) ? std::string() : "; a trivial model reaches " + v(d.baseline_score)) +
+          ") and close together. Try " + flexibility_advice(d.model) + ". ";
       break;
-    case Verdict::GoodFit:
-      s = "The model fits well: the validation score " + fmt(d.val_score) + scores + " is close to the training score " +
-          fmt(d.train_score) + " (gap " + fmt(d.gap) + " ± " + fmt(d.gap_se, 2) + "). ";
-      s += d.more_data_helps
-               ? "The curve is still improving: doubling the training set is projected to reach " +
-                     fmt(d.projected_val_score_2x) + ", so more data is worth collecting."
-               : "The curve has flattened: more data of the same kind is unlikely to help much (projected " +
-                     fmt(d.projected_val_score_2x) + " with twice the data).";
+    case diag::Verdict::GoodFit:
+      s = "Training and validation agree: the validation " + metric + kind + " " + v(d.val_score) +
+          " is close to the training value " + v(d.train_score) + " (gap " + fmt(d.gap) + " ± " + fmt(d.gap_se, 2) +
+          "), and the training " + metric + " is well " + (is_loss ? "below" : "above") + " a trivial model's. ";
       break;
-    case Verdict::Inconclusive:
-      s = "The evidence is inconclusive: the differences between training and validation scores (" +
-          fmt(d.train_score) + " vs " + fmt(d.val_score) + scores + ") are within the fold-to-fold noise (± " +
-          fmt(d.gap_se, 2) + "). Use more folds, more points on the curve or more data before deciding.";
+    case diag::Verdict::Inconclusive:
+      s = "The evidence is inconclusive: the training and validation " + metric + " (" + v(d.train_score) + " vs " +
+          v(d.val_score) + ") differ by less than the fold-to-fold noise (± " + fmt(d.gap_se, 2) +
+          "). Use more folds or more points on the curve before deciding. ";
       break;
   }
+  if (!d.projection.ok || !d.projection_reliable) {
+    s += "Whether more data helps cannot be told from this curve: " +
+         (d.projection_note.empty() ? std::string("no projection could be fitted") : d.projection_note) + ".";
+  } else if (d.more_data_helps) {
+    s += "More data should help: doubling the training set to " + n2 + " samples is projected to move the validation " +
+         metric + " from " + v(d.val_score) + " to " + v(d.projected_val_score_2x) + " (95% interval " +
+         range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) + "), and 10x the data to " +
+         v(d.projected_val_score_10x) + " " + range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) + ".";
+  } else {
+    s += "More data of the same kind will help little: twice the data is projected to give " +
+         v(d.projected_val_score_2x) + " " + range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) +
+         " against " + v(d.val_score) + " now, a gain of " + fmt(d.projected_gain_2x, 2) +
+         " below what counts as material here (" + fmt(d.noise, 2) +
+         ": the larger of the fold noise, 1% of the current error and 2% of a trivial model's error).";
+  }
+  if (std::isfinite(d.fit_seconds_2x) && std::isfinite(d.fit_seconds))
+    s += " One fit takes " + seconds_words(d.fit_seconds) + " on " + nmax + " samples; about " +
+         seconds_words(d.fit_seconds_2x) + " on " + n2 + " and " + seconds_words(d.fit_seconds_10x) + " on 10x.";
   if (!std::isnan(d.target_score)) {
-    if (!d.fit.ok)
-      s += " Too few points to project the target score " + fmt(d.target_score) + ".";
+    if (!d.projection.ok)
+      s += " Too few points to project the target " + v(d.target_score) + ".";
     else if (d.target_reachable)
-      s += " To reach " + fmt(d.target_score) + ", the fitted curve needs about " + fmt_count(d.samples_for_target) +
-           " training samples (now " + nmax + ").";
+      s += " To reach " + v(d.target_score) + ", the projection needs about " + fmt_count(d.samples_for_target) +
+           " training samples (95% interval " + fmt_count(d.samples_for_target_lo) + " to " +
+           fmt_count(d.samples_for_target_hi) + "; now " + nmax + ")" +
+           (std::isfinite(d.fit_seconds_for_target) ? ", about " + seconds_words(d.fit_seconds_for_target) + " per fit"
+                                                    : std::string()) +
+           (d.projection_reliable ? "." : ", but the projection is unreliable.");
     else
-      s += " The target " + fmt(d.target_score) + " is not reachable by adding data: the fitted curve levels off at " +
-           fmt(c.score(d.fit.c)) + ".";
+      s += " The target " + v(d.target_score) + " is not reachable by adding data as far as the curve tells: the "
+           "projection levels off at " + v(d.projected_val_score_10x) + " by 10x the data.";
   }
   d.summary = s;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// Diagnoses a learning curve: the verdict, the train/validation gap with its fold standard
 /// error, a power-law fit err(n) = a·n^(−b) + c of the validation error (weights ∝ n / fold
@@ -324,22 +420,36 @@ inline Diagnosis diagnose(const LearningCurve& curve, const DiagnoseOptions& opt
     fold_noise = std::sqrt(ss / static_cast<double>((kf - 1) * (ms - 1))) / std::sqrt(static_cast<double>(kf));
   }
   d.noise = std::max({fold_noise, options.min_relative_gain * std::fabs(va_e[L]), options.min_baseline_gain * e_ref, 1e-12});
-  if (d.fit.ok) {
+  d.local_slope = d.fit.local_slope(n_max);
+  d.model = options.model;
+
+  // The projection (several families, holdout-weighted; see projection.hpp). The gain compares
+  // the measured score at the largest size with the projection at 2x: the two numbers printed
+  // side by side, so the verdict and the numbers never disagree.
+  d.projection = project_curve(curve, options.projection);
+  d.projection_reliable = d.projection.reliable;
+  d.projection_note = d.projection.reason;
+  if (d.projection.ok) {
     auto project = [&](double nn, double& score, double& lo, double& hi) {
-      score = curve.score(d.fit.predict(nn));
-      const auto [e_lo, e_hi] = d.fit.interval(nn);
-      const double s1 = curve.score(e_lo), s2 = curve.score(e_hi);
-      lo = std::min(s1, s2), hi = std::max(s1, s2);
+      const ProjectedScore ps = d.projection.at(nn);
+      score = ps.score, lo = ps.lo, hi = ps.hi;
     };
     project(2 * n_max, d.projected_val_score_2x, d.projected_val_score_2x_lo, d.projected_val_score_2x_hi);
     project(10 * n_max, d.projected_val_score_10x, d.projected_val_score_10x_lo, d.projected_val_score_10x_hi);
-    d.projected_gain_2x = d.fit.predict(n_max) - d.fit.predict(2 * n_max);
-    d.local_slope = d.fit.local_slope(n_max);
-    d.more_data_helps = d.projected_gain_2x > d.noise;
+    d.projected_gain_2x = va_e[L] - curve.error(d.projected_val_score_2x);
+    d.more_data_helps = d.projection_reliable && d.projected_gain_2x > d.noise;
     if (!std::isnan(options.target_score)) {
-      d.samples_for_target = d.fit.samples_for(curve.error(options.target_score));
+      const SamplesNeeded sn = d.projection.samples_for(options.target_score);
+      d.samples_for_target = sn.n, d.samples_for_target_lo = sn.lo, d.samples_for_target_hi = sn.hi;
       d.target_reachable = std::isfinite(d.samples_for_target);
+      d.fit_seconds_for_target = d.projection.fit_seconds(d.samples_for_target);
     }
+    d.fit_seconds_2x = d.projection.fit_seconds(2 * n_max);
+    d.fit_seconds_10x = d.projection.fit_seconds(10 * n_max);
+  }
+  if (curve.fit_times.size() == m && !curve.fit_times[L].empty()) {
+    d.fit_seconds = 0;
+    for (double t : curve.fit_times[L]) d.fit_seconds += t / static_cast<double>(curve.fit_times[L].size());
   }
 
   // Verdict. The reference error e_ref scales "high" and "large": the trivial model's error
@@ -471,6 +581,8 @@ inline Diagnosis diagnose(const History& history, const std::string& train_serie
 
   std::string s;
   const std::string stop = std::to_string(*d.best_step);
+  d.model = options.model;
+  const std::string what = maximize ? "score" : "loss";
   if (d.overfit_step && (train_falls || !std::isfinite(et[m - 1])) && val_rising_now) {
     d.verdict = Verdict::Overfitting;
     d.more_data_helps = true;
@@ -478,25 +590,28 @@ inline Diagnosis diagnose(const History& history, const std::string& train_serie
         detail::fmt(d.best_value) + "); from then on the training loss kept falling while the validation loss rose (up to " +
         detail::fmt(d.max_generalization_loss) + "% above its best, crossing " +
         detail::fmt(options.gl_threshold) + "% at step " + std::to_string(*d.overfit_step) +
-        "). Stop training at step " + stop + " (early stopping with restored best weights does this), or add "
-        "regularization or more training data.";
+        "). Stop training at step " + stop + " (early stopping with restored best weights does this), or try " +
+        detail::regularize_advice(options.model) + ", or more training data.";
   } else if (still_improving) {
     d.verdict = Verdict::Underfitting;
-    s = "The validation loss is still falling at the last step (" + detail::fmt(d.val_score) +
-        "): the model has not finished learning. Train for more steps (or with a larger learning rate); if the loss "
-        "plateaus high, use a bigger model.";
+    s = "The validation " + what + " is still " + (maximize ? "rising" : "falling") + " at the last step (" +
+        detail::fmt(d.val_score) + "): the model has not finished learning. Train for more steps" +
+        (options.model == ModelKind::Trees ? " (more boosting rounds)" : " (or with a larger learning rate)") +
+        "; if it levels off at a poor value, try " + detail::flexibility_advice(options.model) + ".";
   } else if (big_gap) {
     d.verdict = Verdict::Overfitting;
     d.more_data_helps = true;
-    s = "The validation loss has flattened at " + detail::fmt(d.val_score) + ", far above the training loss (" +
-        detail::fmt(d.train_score) + "): the model memorizes its training data. Add regularization (weight decay, "
-        "dropout), use a smaller model, or collect more training data. The best validation value was at step " +
-        stop + ".";
+    s = "The validation " + what + " has flattened at " + detail::fmt(d.val_score) + ", far " +
+        (maximize ? "below" : "above") + " the training value (" + detail::fmt(d.train_score) +
+        "): the model memorizes its training data. Try " + detail::regularize_advice(options.model) +
+        ", or collect more training data. The best validation value was at step " + stop + ".";
   } else {
     d.verdict = Verdict::GoodFit;
-    s = "Training converged without overfitting: the validation loss levelled off at " + detail::fmt(d.val_score) +
-        ", close to the training loss (" + detail::fmt(d.train_score) + "), best at step " + stop +
-        ". Further training is unlikely to help; a learning curve tells whether more data would.";
+    s = "Training converged without overfitting: the validation " + what + " levelled off at " +
+        detail::fmt(d.val_score) + ", close to the training value (" + detail::fmt(d.train_score) + "), best at step " +
+        stop + ". Further training is unlikely to help. Whether " + detail::fmt(d.val_score) +
+        " is good depends on the task: compare it with a trivial model's " + what +
+        " (a learning curve reports one) to see whether the model or the data limits it.";
   }
   d.summary = s;
   return d;

@@ -28,7 +28,9 @@ struct EarlyStoppingOptions {
   Mode mode = Mode::Auto;
 };
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// True for monitor names that are scores (higher is better).
 inline bool looks_like_score(const std::string& name) {
@@ -51,7 +53,9 @@ void for_each_parameter(Model& model, F&& f) {
   }
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// Stops training when the monitored value has not improved for `patience` steps.
 class EarlyStopping {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/data/kfold.hpp"
 #include "grove/diagnostics/scoring.hpp"
@@ -26,8 +27,11 @@ namespace grove::diag {
 /// Settings of learning_curve (fields in the order DESIGN.md lists them).
 struct LearningCurveOptions {
   /// Fractions of the largest training part when every value is in (0, 1]; otherwise absolute
-  /// sample counts (whole numbers ≥ 1). Sorted and de-duplicated after conversion.
-  std::vector<double> train_sizes = {0.1, 0.325, 0.55, 0.775, 1.0};
+  /// sample counts (whole numbers ≥ 1). Sorted and de-duplicated after conversion. Empty (the
+  /// default): geometric anchors as in LCDB, ceil(16·2^(k/2)) from max(16, n/32) up to the
+  /// largest training part n, plus n itself (about 11 sizes; the projection needs dense anchors
+  /// near the end of the curve, and the small ones cost little).
+  std::vector<double> train_sizes = {};
   std::size_t folds = 5;   ///< K of K-fold cross-validation, in [2, n]
   Scoring scoring = {};    ///< a name, a Scorer or a callable; default accuracy/r2 (see Scoring)
   std::uint64_t seed = 0;  ///< drives the fold assignment and the order of each training part
@@ -99,13 +103,11 @@ EstimatorAdapter<Fit, Predict, Proba> make_estimator(Fit fit, Predict predict, P
   return {std::move(fit), std::move(predict), std::move(predict_proba)};
 }
 
-namespace detail {
+}  // namespace grove::diag
 
-inline std::string lc_num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+namespace grove::detail {
+
+inline std::string lc_num(double v) { return format_number(v, 6); }
 
 [[noreturn, gnu::cold]] inline void throw_lc_error(const std::string& msg) {
   grove::detail::throw_value_error("learning_curve: " + msg);
@@ -135,7 +137,17 @@ concept HasPredictProba = requires(M& m, const Tensor<TX>& X) { m.predict_proba(
 
 /// Absolute training sizes from fractions or counts (see LearningCurveOptions::train_sizes).
 inline std::vector<std::size_t> absolute_sizes(const std::vector<double>& sizes, std::size_t n_max) {
-  if (sizes.empty()) throw_lc_error("train_sizes is empty");
+  if (sizes.empty()) {
+    std::vector<std::size_t> out;
+    const double from = std::max(16.0, static_cast<double>(n_max) / 32.0);
+    for (int k = 0; k < 200; ++k) {
+      const auto g = static_cast<std::size_t>(std::ceil(16.0 * std::pow(2.0, k / 2.0) - 1e-9));
+      if (g >= n_max) break;
+      if (static_cast<double>(g) >= from * (1 - 1e-12)) out.push_back(g);
+    }
+    out.push_back(n_max);
+    return out;
+  }
   bool fractions = true;
   for (double s : sizes) {
     if (!std::isfinite(s) || !(s > 0)) throw_lc_error("train_sizes must be > 0 and finite, got " + lc_num(s));
@@ -171,9 +183,9 @@ inline void mean_std(const std::vector<double>& v, double& mean, double& sd) {
 }
 
 /// Output of a trivial model fitted on the labels y_train, for the n_val validation rows.
-inline Tensor<double> baseline_output(const Scorer& sc, const std::vector<double>& y_train, std::size_t n_val,
+inline Tensor<double> baseline_output(const diag::Scorer& sc, const std::vector<double>& y_train, std::size_t n_val,
                                       std::size_t n_classes) {
-  if (sc.task == Task::Regression) {
+  if (sc.task == diag::Task::Regression) {
     double m = 0;
     for (double v : y_train) m += v;
     m /= static_cast<double>(y_train.size());
@@ -193,7 +205,9 @@ inline Tensor<double> baseline_output(const Scorer& sc, const std::vector<double
   return Tensor<double>::full(Shape{n_val}, majority);
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The splits learning_curve uses for `y` and `options`: data::KFold, or data::StratifiedKFold
 /// when options.stratify, shuffled with options.seed; each training part is then put in the

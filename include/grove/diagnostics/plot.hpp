@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "grove/diagnostics/detail/write_file.hpp"
 #include "grove/diagnostics/diagnose.hpp"
 #include "grove/diagnostics/early_stopping.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
+#include "grove/io/file.hpp"
 #include "grove/io/svg.hpp"
 
 namespace grove::diag {
@@ -24,8 +25,9 @@ struct CurvePlotOptions {
   std::string title = "Learning curve";
   double width = 760;
   double height = 480;
-  bool log_x = false;     ///< log-scaled training-size axis
-  bool show_fit = true;   ///< dashed fitted validation curve extended to 2× the largest size
+  /// Log-scaled training-size axis; unset: log when the sizes span more than a decade.
+  std::optional<bool> log_x = {};
+  bool show_fit = true;   ///< the projection (dashed) with its 95% band, out to 10× the largest size
   /// Diagnosis whose fit to draw; when null and show_fit is set, diagnose(curve) is run.
   const Diagnosis* diagnosis = nullptr;
 };
@@ -44,24 +46,39 @@ struct HistoryPlotOptions {
   std::string y_label = "value";
 };
 
-namespace detail {
+}  // namespace grove::diag
 
-inline const char* palette(std::size_t i) {
-  static constexpr const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                           "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
-  return colors[i % 8];
+namespace grove::detail {
+
+/// A colour per series name, stable across charts: training series blue, validation orange,
+/// others from a hash of the name (so "lr" has one colour in every chart).
+inline const char* series_color(const std::string& name) {
+  static constexpr const char* colors[] = {"#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
+  if (name.rfind("train", 0) == 0) return "#1f77b4";
+  if (name.rfind("val", 0) == 0 || name.rfind("valid", 0) == 0 || name.rfind("test", 0) == 0) return "#ff7f0e";
+  std::size_t h = 1469598103934665603ULL;  // FNV-1a: the same name gives the same colour everywhere
+  for (char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+  return colors[h % 6];
 }
 
-}  // namespace detail
+}  // namespace grove::detail
 
-/// The learning-curve chart as SVG text.
+namespace grove::diag {
+
+/// The learning-curve chart as SVG text: training and validation means with ±1 std bands, the
+/// projection (dashed, under the data) with its 95% band out to 10× the largest size and the
+/// 2× / 10× points labelled; the trivial baseline as a line, or marked at the edge when it lies
+/// far below the data (the y axis is fitted to the curve, not to the baseline).
 inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& options = {}) {
+  std::vector<double> x(c.train_sizes.begin(), c.train_sizes.end());
+  const std::size_t m = x.size();
+  const bool log_x = options.log_x.value_or(m >= 2 && x.back() > 10 * x.front());
+  bool is_loss = false, negated = false;
+  const std::string metric = detail::metric_words(c.scoring, c.greater_is_better, is_loss, negated);
   io::SvgPlot plot({.width = options.width, .height = options.height, .title = options.title,
                     .x_label = "training samples",
                     .y_label = c.scoring + (c.greater_is_better ? " (higher is better)" : " (lower is better)"),
-                    .log_x = options.log_x});
-  std::vector<double> x(c.train_sizes.begin(), c.train_sizes.end());
-  const std::size_t m = x.size();
+                    .log_x = log_x});
   auto band = [&](const std::vector<double>& mean, const std::vector<double>& sd, std::vector<double>& lo,
                   std::vector<double>& hi) {
     lo.resize(m), hi.resize(m);
@@ -74,41 +91,67 @@ inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& option
   std::vector<double> tlo, thi, vlo, vhi;
   band(c.train_mean, c.train_std, tlo, thi);
   band(c.val_mean, c.val_std, vlo, vhi);
+  // The y range covers the data (means ± std) and the projected points, not the baseline.
+  double y0 = std::numeric_limits<double>::infinity(), y1 = -y0;
+  auto take = [&](double v) {
+    if (std::isfinite(v)) y0 = std::min(y0, v), y1 = std::max(y1, v);
+  };
+  for (std::size_t i = 0; i < m; ++i) take(tlo[i]), take(thi[i]), take(vlo[i]), take(vhi[i]);
+
+  Diagnosis own;
+  const Diagnosis* d = options.diagnosis;
+  if (options.show_fit && m > 0 && !d) {
+    own = diagnose(c);
+    d = &own;
+  }
+  const bool fit = options.show_fit && m > 0 && d && d->projection.ok;
+  if (fit) {
+    const Projection& p = d->projection;
+    // Drawn over the sizes it was fitted on (the smallest ones are left out of the fit) and on.
+    const double n0 = p.first_size > 0 ? p.first_size : x.front(), n1 = 10 * x.back();
+    std::vector<double> fx, fy, flo, fhi;
+    for (int i = 0; i <= 64; ++i) {
+      const double nx = std::exp(std::log(n0) + i / 64.0 * (std::log(n1) - std::log(n0)));
+      const ProjectedScore ps = p.at(nx);
+      fx.push_back(nx), fy.push_back(ps.score);
+      // The band starts at the largest measured size: inside the curve the data speak.
+      flo.push_back(nx >= x.back() * (1 - 1e-9) ? ps.lo : std::nan(""));
+      fhi.push_back(nx >= x.back() * (1 - 1e-9) ? ps.hi : std::nan(""));
+    }
+    const char* color = d->projection_reliable ? "#d62728" : "#9a9a9a";
+    plot.band(d->projection_reliable ? "projection 95% interval" : "", fx, flo, fhi, color, 0.12);
+    plot.line(d->projection_reliable ? "projection (validation)" : "projection (unreliable)", fx, fy,
+              {.color = color, .width = 1.6, .dash = "7 4", .markers = false});
+    for (double k : {2.0, 10.0}) {
+      const ProjectedScore ps = p.at(k * x.back());
+      take(ps.score);
+      plot.marker(k * x.back(), ps.score,
+                  (k == 2.0 ? "2x: " : "10x: ") + detail::fmt(negated ? -ps.score : ps.score, 3) + " [" +
+                      detail::fmt(negated ? -ps.hi : ps.lo, 3) + ", " + detail::fmt(negated ? -ps.lo : ps.hi, 3) + "]",
+                  color);
+    }
+  }
   plot.band("train ± 1 std", x, tlo, thi, "#1f77b4");
   plot.band("validation ± 1 std", x, vlo, vhi, "#ff7f0e");
   plot.line("train", x, c.train_mean, {.color = "#1f77b4"});
   plot.line("validation", x, c.val_mean, {.color = "#ff7f0e"});
-  if (std::isfinite(c.baseline_score) && m > 0)
-    plot.line("trivial baseline", {x.front(), x.back()}, {c.baseline_score, c.baseline_score},
-              {.color = "#7f7f7f", .width = 1.2, .dash = "3 3", .markers = false});
-
-  if (options.show_fit && m > 0) {
-    Diagnosis own;
-    const Diagnosis* d = options.diagnosis;
-    if (!d) {
-      own = diagnose(c);
-      d = &own;
-    }
-    if (d->fit.ok) {
-      const double n0 = x.front(), n1 = 2 * x.back();
-      std::vector<double> fx, fy;
-      for (int i = 0; i <= 48; ++i) {
-        const double t = i / 48.0;
-        const double nx = std::exp(std::log(n0) + t * (std::log(n1) - std::log(n0)));
-        fx.push_back(nx);
-        fy.push_back(c.score(d->fit.predict(nx)));
-      }
-      plot.line("power-law fit (validation)", fx, fy, {.color = "#d62728", .width = 1.5, .dash = "7 4", .markers = false});
-      plot.marker(n1, c.score(d->fit.predict(n1)),
-                  "projected at 2x: " + detail::fmt(c.score(d->fit.predict(n1)), 3));
-    }
+  if (std::isfinite(y0) && y1 >= y0) {
+    double lo = y0, hi = y1;
+    const double span = std::max(hi - lo, 1e-3 * std::max(1.0, std::fabs(hi)));
+    lo -= 0.08 * span, hi += 0.08 * span;
+    // A score axis never needs to pass the optimum by more than the padding.
+    if (c.greater_is_better && y1 <= c.optimum) hi = std::min(hi, c.optimum + 0.02 * span);
+    if (!c.greater_is_better && y0 >= c.optimum) lo = std::max(lo, c.optimum - 0.02 * span);
+    plot.set_y_range(lo, hi);
   }
+  if (std::isfinite(c.baseline_score) && m > 0)
+    plot.edge_note(c.baseline_score, "trivial baseline " + detail::fmt(negated ? -c.baseline_score : c.baseline_score, 3));
   return plot.to_string();
 }
 
-/// Writes the learning-curve chart to `path` (ValueError naming the path on failure).
+/// Writes the learning-curve chart to `path` (IoError naming the path and the reason on failure).
 inline void write_svg(const LearningCurve& c, const std::string& path, const CurvePlotOptions& options = {}) {
-  detail::write_text_file(path, to_svg(c, options), "write_svg");
+  io::write_file(path, to_svg(c, options), "write_svg");
 }
 
 /// The history chart as SVG text: one line per series, the early-stopping point marked.
@@ -120,7 +163,7 @@ inline std::string to_svg(const History& h, const HistoryPlotOptions& options = 
     const auto& v = h.series(names[i]);  // ValueError naming the known series when absent
     const auto& s = h.steps(names[i]);
     std::vector<double> x(s.begin(), s.end());
-    plot.line(names[i], x, v, {.color = detail::palette(i), .markers = v.size() <= 60});
+    plot.line(names[i], x, v, {.color = detail::series_color(names[i]), .markers = v.size() <= 60});
   }
   std::optional<std::size_t> stop = options.stop_step;
   double stop_value = std::nan("");
@@ -147,7 +190,7 @@ inline std::string to_svg(const History& h, const HistoryPlotOptions& options = 
 
 /// Writes the history chart to `path`.
 inline void write_svg(const History& h, const std::string& path, const HistoryPlotOptions& options = {}) {
-  detail::write_text_file(path, to_svg(h, options), "write_svg");
+  io::write_file(path, to_svg(h, options), "write_svg");
 }
 
 }  // namespace grove::diag

@@ -20,7 +20,9 @@
 
 namespace grove::diag {
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// Two-sided 95% Student-t quantile t(0.975, dof); dof = 0 gives +inf (no spread estimate).
 inline double t_quantile_975(std::size_t dof) {
@@ -32,7 +34,9 @@ inline double t_quantile_975(std::size_t dof) {
   return 1.96 + 2.5 / static_cast<double>(dof);  // within 0.002 of the exact quantile beyond 30
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// A fitted err(n) = a·n^(−b) + c. Internally n is scaled by n_ref (the largest size) for
 /// conditioning: err = a_s·(n/n_ref)^(−b) + c with a = a_s·n_ref^b.
@@ -92,7 +96,9 @@ struct PowerLawFit {
   }
 };
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 [[noreturn, gnu::cold]] inline void throw_power_law_error(const std::string& msg) {
   grove::detail::throw_value_error("fit_power_law: " + msg);
@@ -178,7 +184,9 @@ inline Eigen::Vector3d lm_solve(const PowerLawProblem& pr, Eigen::Vector3d p) {
   return p;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// Fits err(n) = a·n^(−b) + c (a > 0, b ∈ (0, 2], c ∈ [0, min err]) by weighted least squares.
 /// `weights` (optional; empty = equal) say how much each point counts, e.g. larger n and

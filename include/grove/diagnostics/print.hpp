@@ -9,13 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "grove/core/format.hpp"
 #include "grove/diagnostics/diagnose.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
 
 namespace grove::diag {
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// Rows of cells printed with each column padded to its widest cell; column 0 left-aligned,
 /// the others right-aligned (numbers line up on their last digit).
@@ -43,13 +46,8 @@ inline void print_table(std::ostream& os, const std::vector<std::vector<std::str
   }
 }
 
-inline std::string fixed(double v, int decimals = 4) {
-  if (std::isnan(v)) return "n/a";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+/// A table cell with `decimals` decimals, "n/a" for NaN.
+inline std::string fixed(double v, int decimals = 4) { return std::isnan(v) ? "n/a" : format_fixed(v, decimals); }
 
 /// Words wrapped at `width` columns.
 inline std::string wrap(const std::string& text, std::size_t width = 88) {
@@ -72,7 +70,9 @@ inline std::string wrap(const std::string& text, std::size_t width = 88) {
   return out;
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The curve as a table: size, train mean ± std, validation mean ± std, gap, mean fit time.
 inline void print(std::ostream& os, const LearningCurve& c) {
@@ -109,17 +109,28 @@ inline void print(std::ostream& os, const Diagnosis& d) {
   add("more data helps", d.more_data_helps ? "yes" : "no");
   if (d.source == "learning curve") {
     add("largest train size", std::to_string(d.largest_size));
+    add("projection", d.projection_reliable ? std::string("reliable") : "unreliable: " + d.projection_note);
     add("projected score at 2x", fixed(d.projected_val_score_2x) + "  [" + fixed(d.projected_val_score_2x_lo) + ", " +
                                      fixed(d.projected_val_score_2x_hi) + "]");
     add("projected score at 10x", fixed(d.projected_val_score_10x) + "  [" + fixed(d.projected_val_score_10x_lo) +
                                       ", " + fixed(d.projected_val_score_10x_hi) + "]");
     add("projected gain at 2x (error)", fixed(d.projected_gain_2x) + " vs noise " + fixed(d.noise));
-    add("log-log slope at largest n", fixed(d.local_slope, 3) + " (observed " + fixed(d.observed_slope, 3) + ")");
-    if (d.fit.ok)
-      add("fit err(n) = a n^-b + c", "a=" + fmt(d.fit.a, 4) + " b=" + fmt(d.fit.b, 4) + " c=" + fmt(d.fit.c, 4) + " (" +
-                                          d.fit.method + ")");
+    if (std::isfinite(d.fit_seconds))
+      add("fit time now / 2x / 10x", detail::seconds_words(d.fit_seconds) + " / " + detail::seconds_words(d.fit_seconds_2x) +
+                                         " / " + detail::seconds_words(d.fit_seconds_10x));
+    if (d.projection.ok) {
+      std::string fams;
+      for (std::size_t i = 0; i < d.projection.fits.size(); ++i)
+        if (d.projection.family_weights[i] > 0)
+          fams += std::string(fams.empty() ? "" : ", ") + to_string(d.projection.fits[i].family) + " " +
+                  fixed(d.projection.family_weights[i], 2);
+      add("curve families (weight)", fams + " (" + to_string(d.projection.rule) + ")");
+    }
     if (!std::isnan(d.target_score))
-      add("samples for " + fmt(d.target_score, 4), d.target_reachable ? detail::fmt_count(d.samples_for_target) : "not reachable");
+      add("samples for " + fmt(d.target_score, 4),
+          d.target_reachable ? detail::fmt_count(d.samples_for_target) + "  [" + detail::fmt_count(d.samples_for_target_lo) +
+                                   ", " + detail::fmt_count(d.samples_for_target_hi) + "]"
+                             : "not reachable");
   } else {
     if (d.best_step) add("best step (early stop)", std::to_string(*d.best_step) + " (" + fmt(d.best_value, 4) + ")");
     add("overfitting flagged at", d.overfit_step ? std::to_string(*d.overfit_step) : "-");

@@ -12,14 +12,17 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
-#include "grove/diagnostics/detail/write_file.hpp"
+#include "grove/core/format.hpp"
 #include "grove/diagnostics/diagnose.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/diagnostics/learning_curve.hpp"
+#include "grove/io/file.hpp"
 
 namespace grove::diag {
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 /// `s` as a JSON string literal.
 inline std::string json_string(std::string_view s) {
@@ -49,10 +52,7 @@ inline std::string json_string(std::string_view s) {
 
 /// A JSON number that round-trips, or null for NaN/inf (JSON has neither).
 inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  return std::isfinite(v) ? format_number(v) : "null";  // shortest text that reads back exactly
 }
 
 inline std::string json_array(const std::vector<double>& v) {
@@ -84,11 +84,7 @@ inline std::string json_matrix(const std::vector<std::vector<double>>& m) {
 
 /// A CSV cell: numbers with 17 significant digits, NaN as an empty cell (read back as NaN).
 inline std::string csv_number(double v) {
-  if (std::isnan(v)) return "";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  return std::isnan(v) ? "" : format_number(v);
 }
 
 /// A CSV text cell, quoted when it holds a comma, quote or line break.
@@ -99,7 +95,9 @@ inline std::string csv_text(std::string_view s) {
   return out + "\"";
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The learning curve as a JSON object (sizes, means, stds, per-fold scores and fit times).
 inline std::string to_json(const LearningCurve& c) {
@@ -152,7 +150,23 @@ inline std::string to_json(const Diagnosis& d) {
   s += ",\"observed_slope\":" + json_number(d.observed_slope);
   s += ",\"target_score\":" + json_number(d.target_score);
   s += ",\"samples_for_target\":" + json_number(d.samples_for_target);
+  s += ",\"samples_for_target_ci\":[" + json_number(d.samples_for_target_lo) + "," + json_number(d.samples_for_target_hi) + "]";
   s += ",\"target_reachable\":" + std::string(d.target_reachable ? "true" : "false");
+  s += ",\"projection_reliable\":" + std::string(d.projection_reliable ? "true" : "false");
+  s += ",\"projection_note\":" + json_string(d.projection_note);
+  s += ",\"model\":" + json_string(to_string(d.model));
+  s += ",\"fit_seconds\":" + json_number(d.fit_seconds) + ",\"fit_seconds_2x\":" + json_number(d.fit_seconds_2x) +
+       ",\"fit_seconds_10x\":" + json_number(d.fit_seconds_10x) +
+       ",\"fit_seconds_for_target\":" + json_number(d.fit_seconds_for_target);
+  s += ",\"projection\":{\"rule\":" + json_string(to_string(d.projection.rule)) + ",\"families\":[";
+  for (std::size_t i = 0; i < d.projection.fits.size(); ++i) {
+    const auto& f = d.projection.fits[i];
+    s += std::string(i ? "," : "") + "{\"family\":" + json_string(to_string(f.family)) + ",\"ok\":" +
+         (f.ok ? "true" : "false") + ",\"weight\":" + json_number(d.projection.family_weights[i]) +
+         ",\"c\":" + json_number(f.c) + ",\"A\":" + json_number(f.A) + ",\"theta\":[" + json_number(f.theta[0]) +
+         "," + json_number(f.theta[1]) + "],\"n_ref\":" + json_number(f.n_ref) + "}";
+  }
+  s += "]}";
   s += ",\"fit\":{\"ok\":" + std::string(d.fit.ok ? "true" : "false") + ",\"method\":" + json_string(d.fit.method) +
        ",\"a\":" + json_number(d.fit.a) + ",\"b\":" + json_number(d.fit.b) + ",\"c\":" + json_number(d.fit.c) +
        ",\"se_a\":" + json_number(d.fit.se_a) + ",\"se_b\":" + json_number(d.fit.se_b) +
@@ -246,17 +260,17 @@ inline std::string to_csv(const History& h) {
   return s;
 }
 
-/// Writes to_csv(curve) to `path` (ValueError naming the path on failure).
+/// Writes to_csv(curve) to `path` (IoError naming the path and the reason on failure).
 inline void write_csv(const LearningCurve& c, const std::string& path) {
-  detail::write_text_file(path, to_csv(c), "write_csv");
+  io::write_file(path, to_csv(c), "write_csv");
 }
 /// Writes to_csv(history) to `path`.
 inline void write_csv(const History& h, const std::string& path) {
-  detail::write_text_file(path, to_csv(h), "write_csv");
+  io::write_file(path, to_csv(h), "write_csv");
 }
 /// Writes to_json(diagnosis) to `path`.
 inline void write_json(const Diagnosis& d, const std::string& path) {
-  detail::write_text_file(path, to_json(d) + "\n", "write_json");
+  io::write_file(path, to_json(d) + "\n", "write_json");
 }
 
 }  // namespace grove::diag

@@ -39,7 +39,9 @@ struct Scorer {
   double score(double err) const noexcept { return greater_is_better ? optimum - err : optimum + err; }
 };
 
-namespace detail {
+}  // namespace grove::diag
+
+namespace grove::detail {
 
 [[noreturn, gnu::cold]] inline void throw_unknown_scoring(std::string_view name) {
   grove::detail::throw_value_error(
@@ -48,7 +50,9 @@ namespace detail {
       "mae, neg_mse, mse)");
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::diag {
 
 /// The named scorer. Accuracy-like names (higher is better, optimum 1): accuracy, precision,
 /// recall, f1 (macro), roc_auc, r2. Negated losses (higher is better, optimum 0): neg_log_loss,

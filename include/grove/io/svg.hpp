@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/io/file.hpp"
 
 // Helpers live in grove::detail (not grove::io::detail, which would hide grove::detail from
 // io code that writes detail::throw_error).
@@ -184,14 +184,8 @@ public:
     return out;
   }
 
-  /// Writes str() to `path` (ValueError naming the path when it cannot be written).
-  void save(const std::string& path) const {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) detail::throw_svg_error("SvgDocument::save: cannot open '" + path + "' for writing");
-    const std::string s = str();
-    f.write(s.data(), static_cast<std::streamsize>(s.size()));
-    if (!f) detail::throw_svg_error("SvgDocument::save: write to '" + path + "' failed");
-  }
+  /// Writes str() to `path` atomically (io::write_file; IoError naming the path and the reason).
+  void save(const std::string& path) const { io::write_file(path, str(), "SvgDocument::save"); }
 
 private:
   static std::string points(const std::vector<std::pair<double, double>>& pts) {
@@ -310,6 +304,13 @@ public:
     markers_.push_back({x, y, std::move(label), std::move(color)});
   }
 
+  /// A value outside the y range marked at the plot's edge (a small triangle pointing out of the
+  /// plot and a label), so a far-away reference such as a trivial baseline does not stretch the
+  /// axis. Drawn on the line instead when `y` turns out to lie inside the range.
+  void edge_note(double y, std::string label, std::string color = "#7f7f7f") {
+    edge_notes_.push_back({y, std::move(label), std::move(color)});
+  }
+
   /// Forces the y range (otherwise it covers every finite value, padded by 5%).
   void set_y_range(double lo, double hi) {
     if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi))
@@ -346,6 +347,10 @@ private:
     double x, y;
     std::string label, color;
   };
+  struct EdgeNote {
+    double y;
+    std::string label, color;
+  };
 
   static void check_sizes(const char* op, const std::string& label, std::size_t a, std::size_t b) {
     if (a != b)
@@ -358,6 +363,7 @@ private:
   std::vector<Band> bands_;
   std::vector<VLine> vlines_;
   std::vector<Marker> markers_;
+  std::vector<EdgeNote> edge_notes_;
   std::pair<double, double> y_fixed_{0, 1};
   bool has_y_fixed_ = false;
 };
@@ -414,8 +420,28 @@ inline SvgDocument SvgPlot::render() const {
   pad(x0, x1, lx);
   if (!has_y_fixed_) pad(y0, y1, ly);
 
+  // Legend entries, laid out in rows under the x-axis label: outside the plot, so no label,
+  // marker or line can ever hide behind it.
+  std::vector<std::pair<const Line*, const Band*>> entries;
+  for (const auto& l : lines_)
+    if (!l.label.empty()) entries.emplace_back(&l, nullptr);
+  for (const auto& b : bands_)
+    if (!b.label.empty()) entries.emplace_back(nullptr, &b);
   const double W = opt_.width, H = opt_.height;
-  const double left = 72, right = 24, top = opt_.title.empty() ? 24 : 44, bottom = 58;
+  std::vector<std::pair<double, int>> entry_pos;  // x offset and row of each entry
+  int legend_rows = 0;
+  {
+    double x = 0;
+    const double avail = W - 72 - 24;
+    for (const auto& e : entries) {
+      const double w = 40 + 6.4 * static_cast<double>((e.first ? e.first->label : e.second->label).size()) + 14;
+      if (x > 0 && x + w > avail) x = 0, ++legend_rows;
+      entry_pos.emplace_back(x, legend_rows);
+      x += w;
+    }
+    if (!entries.empty()) ++legend_rows;
+  }
+  const double left = 72, right = 24, top = opt_.title.empty() ? 24 : 44, bottom = 58 + 20.0 * legend_rows;
   const double pw = W - left - right, ph = H - top - bottom;
   auto tx = [&](double x) {
     const double t = lx ? (std::log10(x) - std::log10(x0)) / (std::log10(x1) - std::log10(x0)) : (x - x0) / (x1 - x0);
@@ -450,7 +476,7 @@ inline SvgDocument SvgPlot::render() const {
   }
   doc.rect(left, top, pw, ph, {.stroke = "#444", .fill = "none", .stroke_width = 1});
   if (!opt_.x_label.empty())
-    doc.text(left + pw / 2, H - 14, opt_.x_label + (lx ? " (log scale)" : ""), {.size = 13, .anchor = "middle"});
+    doc.text(left + pw / 2, top + ph + 40, opt_.x_label + (lx ? " (log scale)" : ""), {.size = 13, .anchor = "middle"});
   if (!opt_.y_label.empty())
     doc.text(18, top + ph / 2, opt_.y_label + (ly ? " (log scale)" : ""), {.size = 13, .anchor = "middle", .rotate = -90});
   doc.end_group();
@@ -485,6 +511,10 @@ inline SvgDocument SvgPlot::render() const {
       up.emplace_back(tx(b.xs[i]), clamp_y(ty(b.hi[i])));
       dn.emplace_back(tx(b.xs[i]), clamp_y(ty(b.lo[i])));
       occupy_segment(up.back().first, up.back().second, dn.back().first, dn.back().second);
+      if (up.size() >= 2) {  // the edges too, so labels avoid the whole band
+        occupy_segment(up[up.size() - 2].first, up[up.size() - 2].second, up.back().first, up.back().second);
+        occupy_segment(dn[dn.size() - 2].first, dn[dn.size() - 2].second, dn.back().first, dn.back().second);
+      }
     }
     flush();
     doc.end_group();
@@ -531,48 +561,60 @@ inline SvgDocument SvgPlot::render() const {
     doc.begin_group("marker", m.label);
     const double px = tx(m.x), py = clamp_y(ty(m.y));
     doc.circle(px, py, 6, {.stroke = m.color, .fill = "none", .stroke_width = 2});
-    const bool right_side = px < left + pw * 0.7;
+    // The label goes to the side and height (above or below the point) that covers the fewest
+    // drawn data pixels and stays inside the plot.
     const double label_w = 6.2 * static_cast<double>(m.label.size());
-    occupy_segment(px, py, right_side ? px + 9 + label_w : px - 9 - label_w, py - 12);
-    doc.text(right_side ? px + 9 : px - 9, py - 8, m.label,
-             {.size = 11, .anchor = right_side ? "start" : "end", .fill = m.color, .halo = true});
+    double best_x = px + 9, best_y = py - 8;
+    bool best_right = true;
+    std::size_t fewest = std::numeric_limits<std::size_t>::max();
+    for (int side = 0; side < 2; ++side)
+      for (double dy : {-8.0, 18.0, -24.0, 34.0}) {
+        const bool right_side = side == 0;
+        const double x0b = right_side ? px + 9 : px - 9 - label_w, x1b = x0b + label_w;
+        const double yb = py + dy, y0b = yb - 11, y1b = yb + 2;
+        if (x0b < left || x1b > left + pw || y0b < top || y1b > top + ph) continue;
+        std::size_t hits = 0;
+        for (const auto& [ox, oy] : occupied) hits += ox >= x0b && ox <= x1b && oy >= y0b && oy <= y1b;
+        if (hits < fewest) fewest = hits, best_x = right_side ? px + 9 : px - 9, best_y = yb, best_right = right_side;
+      }
+    occupy_segment(best_right ? best_x : best_x - label_w, best_y - 6, best_right ? best_x + label_w : best_x, best_y - 6);
+    doc.text(best_x, best_y, m.label, {.size = 11, .anchor = best_right ? "start" : "end", .fill = m.color, .halo = true});
     doc.end_group();
   }
 
-  // Legend: lines, then labelled bands, in the plot corner covering the fewest data pixels
-  // (ties: top right, bottom right, top left, bottom left).
-  std::vector<std::pair<const Line*, const Band*>> entries;
-  for (const auto& l : lines_)
-    if (!l.label.empty()) entries.emplace_back(&l, nullptr);
-  for (const auto& b : bands_)
-    if (!b.label.empty()) entries.emplace_back(nullptr, &b);
+  // Values beyond the y range, marked at the edge they lie past.
+  for (const auto& e : edge_notes_) {
+    if (!std::isfinite(e.y)) continue;
+    doc.begin_group("edge-note", e.label);
+    const double py = ty(e.y);
+    if (py >= top && py <= top + ph) {
+      doc.line(left, py, left + pw, py, {.stroke = e.color, .stroke_width = 1.2, .dash = "3 3"});
+      doc.text(left + 6, py - 4, e.label, {.size = 11, .fill = e.color, .halo = true});
+    } else {
+      const bool below = py > top + ph;
+      const double ey = below ? top + ph - 4 : top + 4, dir = below ? 1 : -1;
+      doc.polygon({{left + 8, ey}, {left + 16, ey}, {left + 12, ey + 6 * dir}}, {.stroke = "none", .fill = e.color});
+      doc.text(left + 20, below ? ey : ey + 9, e.label + (below ? " (below)" : " (above)"),
+               {.size = 11, .fill = e.color, .halo = true});
+    }
+    doc.end_group();
+  }
+
   if (!entries.empty()) {
-    std::size_t longest = 0;
-    for (const auto& e : entries) longest = std::max(longest, (e.first ? e.first->label : e.second->label).size());
-    const double bw = 44 + 6.6 * static_cast<double>(longest), bh = 10 + 18 * static_cast<double>(entries.size());
-    const double xs_c[2] = {left + pw - bw - 8, left + 8}, ys_c[2] = {top + 8, top + ph - bh - 8};
-    double bx = xs_c[0], by = ys_c[0];
-    std::size_t fewest = std::numeric_limits<std::size_t>::max();
-    for (int cx = 0; cx < 2; ++cx)
-      for (int cy = 0; cy < 2; ++cy) {
-        std::size_t hits = 0;
-        for (const auto& [ox, oy] : occupied)
-          hits += ox >= xs_c[cx] - 4 && ox <= xs_c[cx] + bw + 4 && oy >= ys_c[cy] - 4 && oy <= ys_c[cy] + bh + 4;
-        if (hits < fewest) fewest = hits, bx = xs_c[cx], by = ys_c[cy];
-      }
     doc.begin_group("legend");
-    doc.rect(bx, by, bw, bh, {.stroke = "#bbb", .fill = "#ffffff", .opacity = 0.92});
-    double yy = by + 17;
-    for (const auto& e : entries) {
+    const double y0 = top + ph + 58;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      const double bx = left + entry_pos[i].first, yy = y0 + 20.0 * entry_pos[i].second;
       if (e.first) {
-        doc.line(bx + 8, yy - 4, bx + 32, yy - 4,
+        doc.line(bx, yy - 4, bx + 26, yy - 4,
                  {.stroke = e.first->style.color, .stroke_width = e.first->style.width, .dash = e.first->style.dash});
-        doc.text(bx + 38, yy, e.first->label, {.size = 12});
+        if (e.first->style.markers)
+          doc.circle(bx + 13, yy - 4, 3.2, {.stroke = "#fff", .fill = e.first->style.color, .stroke_width = 1});
       } else {
-        doc.rect(bx + 8, yy - 10, 24, 10, {.stroke = "none", .fill = e.second->color, .opacity = std::max(e.second->opacity, 0.3)});
-        doc.text(bx + 38, yy, e.second->label, {.size = 12});
+        doc.rect(bx, yy - 10, 26, 11, {.stroke = "none", .fill = e.second->color, .opacity = std::max(e.second->opacity, 0.3)});
       }
-      yy += 18;
+      doc.text(bx + 32, yy, e.first ? e.first->label : e.second->label, {.size = 12});
     }
     doc.end_group();
   }

@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "grove/core/error.hpp"
 #include "grove/core/parallel.hpp"
 
 namespace grove::detail {
@@ -56,14 +58,59 @@ public:
       }
       edges[f] = quantile_edges(v, max_bins);
     });
-    m.edge_offset_.assign(d + 1, 0);
-    m.slot_offset_.assign(d + 1, 0);
-    for (std::size_t f = 0; f < d; ++f) {
+    return from_edges(edges);
+  }
+
+  /// A mapper with the given upper edges per feature (each strictly increasing, no NaN, at most
+  /// 254 a feature): to bin data with edges agreed elsewhere (e.g. by the ranks of a distributed
+  /// fit). ValueError for edges no fit could produce.
+  static BinMapper from_edges(const std::vector<std::vector<float>>& edges) {
+    BinMapper m;
+    m.n_features_ = edges.size();
+    m.edge_offset_.assign(edges.size() + 1, 0);
+    m.slot_offset_.assign(edges.size() + 1, 0);
+    for (std::size_t f = 0; f < edges.size(); ++f) {
+      check_edges(edges[f], f);
       m.edge_offset_[f + 1] = m.edge_offset_[f] + edges[f].size();
       m.slot_offset_[f + 1] = m.slot_offset_[f] + edges[f].size() + 2;  // value bins + NaN bin
       m.edges_.insert(m.edges_.end(), edges[f].begin(), edges[f].end());
     }
     return m;
+  }
+
+  /// The upper edges of feature f's value bins (n_bins(f) - 1 of them).
+  std::vector<float> edges(std::size_t f) const {
+    return {edges_.begin() + static_cast<std::ptrdiff_t>(edge_offset_[f]),
+            edges_.begin() + static_cast<std::ptrdiff_t>(edge_offset_[f + 1])};
+  }
+
+  /// Edges for the distinct sorted values `distinct`, where cum[j] counts the values <= distinct[j]
+  /// (so cum.back() is the total): the quantile rule fit() applies, usable on merged summaries.
+  static std::vector<float> edges_from_counts(const std::vector<float>& distinct, const std::vector<std::size_t>& cum,
+                                              std::size_t max_bins) {
+    std::vector<float> out;
+    const std::size_t k = distinct.size();
+    if (k == 0) return out;
+    auto midpoint = [](float a, float b) {
+      const float m = static_cast<float>((static_cast<double>(a) + static_cast<double>(b)) * 0.5);
+      return m >= b ? a : m;
+    };
+    if (k <= max_bins) {
+      for (std::size_t j = 0; j + 1 < k; ++j) out.push_back(midpoint(distinct[j], distinct[j + 1]));
+      return out;
+    }
+    const double total = static_cast<double>(cum.back());
+    std::size_t next_bin = 1;
+    for (std::size_t j = 0; j + 1 < k && out.size() + 1 < max_bins; ++j) {
+      const double target = total * static_cast<double>(next_bin) / static_cast<double>(max_bins);
+      if (static_cast<double>(cum[j]) >= target) {
+        out.push_back(midpoint(distinct[j], distinct[j + 1]));
+        while (next_bin < max_bins &&
+               total * static_cast<double>(next_bin) / static_cast<double>(max_bins) <= static_cast<double>(cum[j]))
+          ++next_bin;
+      }
+    }
+    return out;
   }
 
   std::size_t n_features() const noexcept { return n_features_; }
@@ -158,8 +205,7 @@ private:
   // is the midpoint of two neighbouring distinct values (rounded to a float strictly below the
   // upper one), so every training value sits inside its bin.
   static std::vector<float> quantile_edges(std::vector<float>& v, std::size_t max_bins) {
-    std::vector<float> out;
-    if (v.empty()) return out;
+    if (v.empty()) return {};
     sort_floats(v);
     std::vector<float> distinct;
     std::vector<std::size_t> cum;  // rows with value <= distinct[j]
@@ -171,27 +217,18 @@ private:
         cum.back() = i + 1;
       }
     }
-    auto midpoint = [](float a, float b) {
-      const float m = static_cast<float>((static_cast<double>(a) + static_cast<double>(b)) * 0.5);
-      return m >= b ? a : m;
-    };
-    const std::size_t k = distinct.size();
-    if (k <= max_bins) {
-      for (std::size_t j = 0; j + 1 < k; ++j) out.push_back(midpoint(distinct[j], distinct[j + 1]));
-      return out;
-    }
-    const double total = static_cast<double>(v.size());
-    std::size_t next_bin = 1;
-    for (std::size_t j = 0; j + 1 < k && out.size() + 1 < max_bins; ++j) {
-      const double target = total * static_cast<double>(next_bin) / static_cast<double>(max_bins);
-      if (static_cast<double>(cum[j]) >= target) {
-        out.push_back(midpoint(distinct[j], distinct[j + 1]));
-        while (next_bin < max_bins &&
-               total * static_cast<double>(next_bin) / static_cast<double>(max_bins) <= static_cast<double>(cum[j]))
-          ++next_bin;
-      }
-    }
-    return out;
+    return edges_from_counts(distinct, cum, max_bins);
+  }
+
+  static void check_edges(const std::vector<float>& e, std::size_t f) {
+    if (e.size() > 254)
+      grove::detail::throw_value_error("BinMapper::from_edges: feature " + std::to_string(f) + " has " +
+                                       std::to_string(e.size()) + " edges, at most 254");
+    for (std::size_t j = 0; j < e.size(); ++j)
+      if (std::isnan(e[j]) || (j > 0 && !(e[j - 1] < e[j])))
+        grove::detail::throw_value_error("BinMapper::from_edges: feature " + std::to_string(f) +
+                                         ": edges must be strictly increasing and not NaN (edge " +
+                                         std::to_string(j) + ")");
   }
 
   std::size_t n_features_ = 0;

@@ -1,9 +1,7 @@
 #pragma once
-/// \file Booster: the engine behind both gradient-boosting models. K outputs (1, or one per
-/// class for softmax), base margins, trees round-major (tree t serves output t % K). fit() runs
-/// in stages (BoostingRun): bin the data, then per round compute gradients, draw rows and
-/// features, grow a tree per output, shrink its leaves, and score the validation data, with
-/// early stopping through diag::EarlyStopping.
+/// \file Booster: the trained state behind both gradient-boosting models, how it predicts and
+/// how it is stored. K outputs (1, or one per class for softmax), base margins, trees
+/// round-major (tree t serves output t % K). Training is boosting_run.hpp.
 
 #include <algorithm>
 #include <cmath>
@@ -12,51 +10,20 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
-#include "grove/core/parallel.hpp"
-#include "grove/core/progress.hpp"
-#include "grove/core/rng.hpp"
-#include "grove/diagnostics/early_stopping.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/io/binary.hpp"
-#include "grove/trees/binning.hpp"
 #include "grove/trees/boosting_params.hpp"
-#include "grove/trees/fields.hpp"
-#include "grove/trees/grower.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/losses.hpp"
 #include "grove/trees/packed_trees.hpp"
 #include "grove/trees/serialization.hpp"
-#include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
 
 namespace grove::detail {
-
-/// What the boosting engine takes from the params.
-struct BoostingConfig {
-  std::size_t n_estimators = 100;
-  double learning_rate = 0.1;
-  std::size_t max_bins = 255;
-  double subsample = 1.0, colsample = 1.0;
-  std::size_t early_stopping_rounds = 0;
-  std::uint64_t seed = 0;
-  GrowerParams grower;
-};
-
-template <class Task>
-BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
-  GrowerParams g;
-  g.criterion = CriterionSpec{CriterionKind::Newton, 2, p.l2};
-  g.max_depth = p.max_depth;
-  g.max_leaves = p.max_leaves;
-  g.min_weight = p.min_child_weight;
-  g.min_split_gain = p.min_split_gain;
-  return {p.n_estimators, p.learning_rate, p.max_bins, p.subsample, p.colsample, p.early_stopping_rounds, p.seed, g};
-}
 
 /// The trained state of a boosting model and how it predicts.
 class Booster {
@@ -77,17 +44,6 @@ public:
     n_classes = classes;
     K = classes > 2 ? classes : 1;
     loss = classes == 0 ? regression_loss : (classes == 2 ? Loss::Logistic : Loss::Softmax);
-  }
-
-  /// Trains on `train` (validation data, when given, is scored every round); defined below.
-  void fit(const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val, std::string_view name);
-
-  /// The model surface's entry: a task (n_classes, 0 for regression) and its params.
-  template <class Task>
-  void train(const trees::GradientBoostingParams<Task>& p, std::size_t classes, const TrainingSet& train,
-             const TrainingSet* val, std::string_view name) {
-    configure(classes, p.loss);
-    fit(boosting_config(p), train, val, name);
   }
 
   /// A regressor's trained loss must be the one its params name.
@@ -181,10 +137,22 @@ public:
     if (l != expected_loss || l > 3) r.fail("loss " + std::to_string(l) + " does not fit the model kind");
     loss = static_cast<Loss>(l);
     base = read_doubles(r, K, "base scores");
-    gain = read_doubles(r, n_features, "feature importances");
-    trees = read_trees(r, n_features, 1, version);
+    gain = read_doubles(r, n_features, "feature importances", true);
+    trees = read_trees(r, TreeChecks{n_features, false}, 1, version);
     if (trees.empty() || trees.size() % K != 0)
       r.fail(std::to_string(trees.size()) + " trees is not a positive multiple of " + std::to_string(K) + " outputs");
+    // A regressor predicts floats: its largest possible margin must be one.
+    if (n_classes == 0) {
+      double bound = std::fabs(base[0]);
+      for (const trees::Tree& t : trees) {
+        float largest = 0.0f;
+        for (std::size_t i = 0; i < t.nodes.size(); ++i)
+          if (t.is_leaf(i)) largest = std::max(largest, std::fabs(t.values[i]));
+        bound += static_cast<double>(largest);
+      }
+      if (bound > static_cast<double>(std::numeric_limits<float>::max()))
+        r.fail("the trees can sum to " + format_number(bound) + ", beyond float range");
+    }
     packed.build(trees);
     fitted = true;
   }
@@ -199,193 +167,5 @@ private:
     write_trees(w, trees);
   }
 };
-
-/// One training run of a Booster: the binned data and the per-round working state.
-class BoostingRun {
-public:
-  BoostingRun(Booster& b, const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
-              std::string_view name)
-      : b_(b), cfg_(cfg), train_(train), val_(val), name_(name), n_(train.rows()), d_(train.features()),
-        mapper_(trees::BinMapper::fit(train.X.data(), n_, d_, cfg.max_bins)),
-        binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)), grower_(mapper_, binned_, cfg.grower),
-        stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
-
-  void run() {
-    start();
-    Progress progress(name_ + ".fit", cfg_.n_estimators);
-    std::size_t rounds = 0;
-    for (std::size_t r = 0; r < cfg_.n_estimators; ++r) {
-      // The loss comes with the gradients at little cost; it is recorded with validation data.
-      const double train_loss = gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ != nullptr);
-      if (r > 0 && val_) b_.history.log(r, "train_loss", train_loss);
-      Rng rng = Rng(cfg_.seed).stream(r);
-      draw_rows(rng);
-      std::vector<double> tree_gain(d_, 0.0);
-      for (std::size_t k = 0; k < b_.K; ++k) grow_output(r, k, rng, tree_gain);
-      round_gain_.push_back(std::move(tree_gain));
-      rounds = r + 1;
-      const bool stop = val_ && score_validation(rounds);
-      progress.update(rounds);
-      if (stop) break;
-    }
-    if (val_) b_.history.log(rounds, "train_loss", mean_loss(b_.loss, b_.K, margin_.data(), train_.y.data(), n_));
-    progress.finish();
-    finish(rounds);
-  }
-
-private:
-  void start() {
-    b_.n_features = d_;
-    b_.history.clear();
-    b_.trees.clear();
-    b_.packed.build(b_.trees);
-    b_.fitted = false;
-    b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_);
-    margin_.resize(n_ * b_.K);
-    for (std::size_t i = 0; i < n_; ++i)
-      for (std::size_t k = 0; k < b_.K; ++k) margin_[i * b_.K + k] = b_.base[k];
-    const std::size_t nv = val_ ? val_->rows() : 0;
-    val_margin_.resize(nv * b_.K);
-    for (std::size_t i = 0; i < nv; ++i)
-      for (std::size_t k = 0; k < b_.K; ++k) val_margin_[i * b_.K + k] = b_.base[k];
-    stats_.assign(b_.K, std::vector<float>(2 * n_));
-    all_features_.resize(d_);
-    for (std::size_t f = 0; f < d_; ++f) all_features_[f] = static_cast<std::uint32_t>(f);
-  }
-
-  // Rows of this round: all, or each with probability subsample (at least one).
-  void draw_rows(Rng& rng) {
-    if (cfg_.subsample >= 1.0) {
-      if (sample_.size() == n_) return;  // every row, listed in the first round
-      sample_.resize(n_);
-      for (std::size_t i = 0; i < n_; ++i) sample_[i] = static_cast<std::uint32_t>(i);
-      return;
-    }
-    sample_.clear();
-    in_sample_.assign(n_, 0);
-    for (std::size_t i = 0; i < n_; ++i)
-      if (rng.uniform() < cfg_.subsample) {
-        sample_.push_back(static_cast<std::uint32_t>(i));
-        in_sample_[i] = 1;
-      }
-    if (sample_.empty()) {
-      const auto i = static_cast<std::uint32_t>(rng.below(n_));
-      sample_.push_back(i);
-      in_sample_[i] = 1;
-    }
-  }
-
-  // Features of one tree: all, or round(colsample * d) of them (at least one), ascending.
-  std::vector<std::uint32_t> draw_features(Rng& rng) const {
-    std::vector<std::uint32_t> features = all_features_;
-    if (cfg_.colsample < 1.0) {
-      const std::size_t m =
-          std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(cfg_.colsample * static_cast<double>(d_))));
-      for (std::size_t i = 0; i < m; ++i) std::swap(features[i], features[i + rng.below(d_ - i)]);
-      features.resize(m);
-      std::sort(features.begin(), features.end());
-    }
-    return features;
-  }
-
-  void grow_output(std::size_t round, std::size_t k, Rng& rng, std::vector<double>& tree_gain) {
-    const std::vector<std::uint32_t> features = draw_features(rng);
-    // The grower reorders the list: a fresh copy each tree, in parallel (4 MB at a million rows).
-    rows_.resize(sample_.size());
-    parallel_for(0, sample_.size(), std::size_t{1} << 16, [&](std::size_t lo, std::size_t hi) {
-      std::copy(sample_.begin() + static_cast<std::ptrdiff_t>(lo), sample_.begin() + static_cast<std::ptrdiff_t>(hi),
-                rows_.begin() + static_cast<std::ptrdiff_t>(lo));
-    });
-    trees::Tree tree = grower_.grow(rows_, stats_[k].data(), features, rng, tree_gain, leaves_);
-    shrink_leaves(tree, round, k);
-    if (cfg_.subsample < 1.0) {
-      const float* xd = train_.X.data();
-      parallel_for(0, n_, 8192, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i)
-          if (!in_sample_[i]) margin_[i * b_.K + k] += static_cast<double>(tree.predict_value(xd + i * d_));
-      });
-    }
-    b_.trees.push_back(std::move(tree));
-  }
-
-  // Shrinks each leaf by the learning rate (absolute error: refit to the leaf's median residual
-  // first) and moves the training margins of the rows in it.
-  void shrink_leaves(trees::Tree& tree, std::size_t round, std::size_t k) {
-    const std::size_t K = b_.K;
-    parallel_for_chunks(leaves_.size(), [&](std::size_t li) {
-      const TreeGrower::Leaf& lf = leaves_[li];
-      const auto node = static_cast<std::size_t>(lf.node);
-      double value = static_cast<double>(tree.nodes[node].threshold);
-      if (b_.loss == Loss::AbsoluteError && lf.end > lf.begin) {
-        std::vector<double> res(lf.end - lf.begin);
-        for (std::size_t i = lf.begin; i < lf.end; ++i)
-          res[i - lf.begin] = static_cast<double>(train_.y[rows_[i]]) - margin_[rows_[i] * K + k];
-        const auto mid = res.begin() + static_cast<std::ptrdiff_t>(res.size() / 2);
-        std::nth_element(res.begin(), mid, res.end());
-        value = *mid;
-      }
-      const float v = static_cast<float>(value * cfg_.learning_rate);
-      if (!std::isfinite(v))  // stop with a clear message rather than boost on NaN/inf margins
-        throw_error(name_ + ".fit: round " + std::to_string(round) + " produced a non-finite leaf value (" +
-                    format_number(value) + "); lower learning_rate or raise l2");
-      tree.set_leaf_values(node, &v);
-      for (std::size_t i = lf.begin; i < lf.end; ++i) margin_[rows_[i] * K + k] += static_cast<double>(v);
-    });
-  }
-
-  // Adds the round's trees to the validation margins, records val_loss and asks the stopper;
-  // true when training should stop.
-  bool score_validation(std::size_t rounds) {
-    const float* vd = val_->X.data();
-    const std::size_t K = b_.K, first = b_.trees.size() - K;
-    parallel_for(0, val_->rows(), 4096, [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i)
-        for (std::size_t k = 0; k < K; ++k)
-          val_margin_[i * K + k] += static_cast<double>(b_.trees[first + k].predict_value(vd + i * d_));
-    });
-    const double vl = mean_loss(b_.loss, K, val_margin_.data(), val_->y.data(), val_->rows());
-    b_.history.log(rounds, "val_loss", vl);
-    stopper_.update(rounds, vl);
-    return cfg_.early_stopping_rounds > 0 && stopper_.should_stop();
-  }
-
-  // Keeps the best round's trees when early stopping is on, sums importances, packs the trees.
-  void finish(std::size_t rounds) {
-    if (val_ && cfg_.early_stopping_rounds > 0 && stopper_.has_best() && stopper_.best_step() < rounds) {
-      b_.trees.resize(stopper_.best_step() * b_.K);
-      round_gain_.resize(stopper_.best_step());
-    }
-    b_.gain.assign(d_, 0.0);
-    for (const auto& g : round_gain_)
-      for (std::size_t f = 0; f < d_; ++f) b_.gain[f] += g[f];
-    b_.packed.build(b_.trees);
-    b_.fitted = true;
-  }
-
-  Booster& b_;
-  const BoostingConfig& cfg_;
-  const TrainingSet& train_;
-  const TrainingSet* val_;
-  std::string name_;
-  std::size_t n_, d_;
-  trees::BinMapper mapper_;
-  trees::BinnedMatrix binned_;
-  TreeGrower grower_;
-  diag::EarlyStopping stopper_;
-  std::vector<double> margin_, val_margin_;
-  std::vector<std::vector<float>> stats_;
-  std::vector<std::uint32_t> sample_, rows_, all_features_;
-  std::vector<char> in_sample_;
-  std::vector<TreeGrower::Leaf> leaves_;
-  std::vector<std::vector<double>> round_gain_;
-};
-
-inline void Booster::fit(const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
-                         std::string_view name) {
-  if (cfg.early_stopping_rounds > 0 && val == nullptr)
-    throw_value_error(std::string(name) + ".fit: early_stopping_rounds = " + std::to_string(cfg.early_stopping_rounds) +
-                      " needs validation data: call fit(X, y, {X_val, y_val})");
-  BoostingRun(*this, cfg, train, val, name).run();
-}
 
 }  // namespace grove::detail

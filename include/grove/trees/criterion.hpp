@@ -26,9 +26,9 @@ struct NewtonCriterion {
   bool adds_nothing(const double* s, double w) const noexcept { return w == 0.0 && s[0] == 0.0; }
   /// `w` is weight(s) > 0, passed in because the split scan keeps it as a running sum.
   double score(const double* s, double w) const noexcept { return s[0] * s[0] / (w + l2); }
-  void leaf(const double* s, float* out) const noexcept {
+  void leaf(const double* s, double* out) const noexcept {
     const double d = s[1] + l2;
-    out[0] = d > 0.0 ? static_cast<float>(-s[0] / d) : 0.0f;
+    out[0] = d > 0.0 ? -s[0] / d : 0.0;
   }
   /// Categories are ordered by their smoothed mean gradient, G / (H + smooth).
   double category_key(const double* s, const double* /*node*/, double smooth) const noexcept {
@@ -45,9 +45,7 @@ struct SquaredErrorCriterion {
   double weight(const double* s) const noexcept { return s[1]; }
   bool adds_nothing(const double* s, double w) const noexcept { return w == 0.0 && s[0] == 0.0; }
   double score(const double* s, double w) const noexcept { return s[0] * s[0] / w; }
-  void leaf(const double* s, float* out) const noexcept {
-    out[0] = s[1] > 0.0 ? static_cast<float>(s[0] / s[1]) : 0.0f;
-  }
+  void leaf(const double* s, double* out) const noexcept { out[0] = s[1] > 0.0 ? s[0] / s[1] : 0.0; }
   /// The category's mean target, shrunk toward the node's mean by `smooth` pseudo-rows.
   double category_key(const double* s, const double* node, double smooth) const noexcept {
     const double mean = node[1] > 0.0 ? node[0] / node[1] : 0.0;
@@ -71,9 +69,9 @@ struct ClassCounts {
   /// Counts are never negative, so no weight means no rows (up to subtraction residue).
   bool adds_nothing(const double*, double w) const noexcept { return w == 0.0; }
   /// Leaf values are the class proportions.
-  void leaf(const double* s, float* out) const noexcept {
+  void leaf(const double* s, double* out) const noexcept {
     const double w = weight(s);
-    for (std::size_t c = 0; c < channels(); ++c) out[c] = w > 0.0 ? static_cast<float>(s[c] / w) : 0.0f;
+    for (std::size_t c = 0; c < channels(); ++c) out[c] = w > 0.0 ? s[c] / w : 0.0;
   }
   /// The share of the node's most frequent class in the category, shrunk toward the node's
   /// share. For two classes this is the exact optimal order (Breiman); above, a heuristic.
@@ -107,6 +105,14 @@ struct EntropyCriterion : ClassCounts<C> {
     return r;
   }
 };
+
+/// The power of two 2^-e that brings statistics of magnitude up to `max_magnitude` within 2^100,
+/// so their float copies (and the sums of the squared-error criterion) cannot overflow; 1 for
+/// every ordinary data set, so the scaled statistics are then the statistics themselves.
+inline double statistic_scale(double max_magnitude) noexcept {
+  if (!(max_magnitude > 0x1p100)) return 1.0;
+  return std::ldexp(1.0, -(std::ilogb(max_magnitude) - 99));
+}
 
 /// Which criterion a grower uses.
 enum class CriterionKind : std::uint8_t { Newton, SquaredError, Gini, Entropy };
@@ -154,7 +160,7 @@ inline double node_score(const CriterionSpec& spec, const double* s) {
 }
 
 /// A leaf's n_outputs() values under `spec`.
-inline void leaf_values(const CriterionSpec& spec, const double* s, float* out) {
+inline void leaf_values(const CriterionSpec& spec, const double* s, double* out) {
   with_criterion(spec, [&](const auto& c) { c.leaf(s, out); });
 }
 

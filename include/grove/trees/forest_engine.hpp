@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "grove/core/check.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/core/progress.hpp"
 #include "grove/core/rng.hpp"
@@ -71,14 +72,6 @@ public:
   bool fitted = false;
 
   std::size_t n_outputs() const noexcept { return n_classes > 0 ? n_classes : 1; }
-
-  /// The model surface's entry: a task (n_classes, 0 for regression) and its params.
-  template <class Kind>
-  void train(const trees::ForestParams<Kind>& p, std::size_t classes, const TrainingSet& train, const TrainingSet* val,
-             std::string_view name) {
-    n_classes = classes;
-    fit(forest_config(p, classes), train, val, name);
-  }
 
   void read_v1(io::BinaryReader& r, bool classifier) { read(r, classifier, 1); }
   template <class P>
@@ -214,9 +207,12 @@ public:
     n_classes = static_cast<std::size_t>(r.read<std::uint64_t>());
     if (classifier ? (n_classes < 2 || n_classes > kMaxClasses) : n_classes != 0)
       r.fail("class count " + std::to_string(n_classes) + " does not fit the model kind");
-    importance = read_doubles(r, n_features, "feature importances");
+    importance = read_doubles(r, n_features, "feature importances", true);
     oob = r.read<double>();
-    trees = read_trees(r, n_features, n_outputs(), version);
+    // NaN: not computed; otherwise an accuracy in [0, 1] or an R^2 <= 1.
+    if (!std::isnan(oob) && !(oob <= 1.0 && (n_classes == 0 ? std::isfinite(oob) : oob >= 0.0)))
+      r.fail("out-of-bag score " + format_number(oob) + " is out of range");
+    trees = read_trees(r, TreeChecks{n_features, n_classes > 0}, n_outputs(), version);
     if (trees.empty()) r.fail("the model has no trees");
     fitted = true;
   }
@@ -232,11 +228,19 @@ private:
     return counts;
   }
 
-  // Per-row statistics: weighted class counts, or (w * y, w) for squared error.
+  // Per-row statistics: weighted class counts, or (w * y, w) for squared error, scaled by a
+  // power of two when w * y could leave float range.
   trees::Tree grow_tree(const ForestConfig& cfg, const trees::BinMapper& mapper, const trees::BinnedMatrix& binned,
                         const TrainingSet& train, const std::vector<std::uint32_t>& counts, Rng& rng,
                         std::vector<double>& gain) const {
     const std::size_t n = train.rows(), C = cfg.grower.criterion.channels;
+    GrowerParams gp = cfg.grower;
+    if (n_classes == 0) {
+      double largest = 0.0;
+      for (std::size_t i = 0; i < n; ++i)
+        largest = std::max(largest, std::fabs(static_cast<double>(train.y[i])) * counts[i]);
+      gp.stat_scale = statistic_scale(largest);
+    }
     std::vector<std::uint32_t> rows;
     rows.reserve(n);
     std::vector<float> stats(n * C, 0.0f);
@@ -247,13 +251,13 @@ private:
       if (n_classes > 0) {
         stats[i * C + static_cast<std::size_t>(train.y[i])] = w;
       } else {
-        stats[i * 2] = train.y[i] * w;
+        stats[i * 2] = static_cast<float>(static_cast<double>(train.y[i]) * w * gp.stat_scale);
         stats[i * 2 + 1] = w;
       }
     }
     std::vector<std::uint32_t> features(train.features());
     for (std::size_t f = 0; f < features.size(); ++f) features[f] = static_cast<std::uint32_t>(f);
-    TreeGrower grower(mapper, binned, cfg.grower);
+    TreeGrower grower(mapper, binned, gp);
     std::vector<TreeGrower::Leaf> leaves;
     return grower.grow(rows, stats.data(), features, rng, gain, leaves);
   }
@@ -351,5 +355,14 @@ private:
     }
   }
 };
+
+/// Trains a Forest for a task (n_classes, 0 for regression) from its params. The model surface's
+/// entry (found by argument lookup).
+template <class Kind>
+void train_engine(Forest& f, const trees::ForestParams<Kind>& p, std::size_t classes, const TrainingSet& train,
+                  const TrainingSet* val, std::string_view name) {
+  f.n_classes = classes;
+  f.fit(forest_config(p, classes), train, val, name);
+}
 
 }  // namespace grove::detail

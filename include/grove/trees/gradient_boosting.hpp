@@ -2,6 +2,7 @@
 /// \file Histogram gradient boosting: the tree model surface over the Booster engine.
 
 #include "grove/trees/booster.hpp"
+#include "grove/trees/boosting_run.hpp"
 #include "grove/trees/boosting_params.hpp"
 #include "grove/trees/model.hpp"
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "grove/core/error.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/trees/binning.hpp"
@@ -20,6 +21,7 @@
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/partition.hpp"
 #include "grove/trees/regions.hpp"
+#include "grove/trees/shard_reducer.hpp"
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/tree.hpp"
 
@@ -34,6 +36,12 @@ struct GrowerParams {
   double min_split_gain = 0.0;
   std::size_t node_features = 0;  ///< features drawn per node (0: every allowed feature)
   std::size_t histogram_budget = std::size_t{64} << 20;  ///< bytes of kept histograms per grower
+  /// The statistics are the true ones times this power of two (statistic_scale): leaf values
+  /// and gains are reported unscaled.
+  double stat_scale = 1.0;
+  /// Set when the rows are sharded over several trainers: row counts and built histograms are
+  /// summed over them (shard_reducer.hpp), so every trainer grows the same tree.
+  ShardReducer* reducer = nullptr;
 };
 
 /// Grows trees on one binned data set; keeps its scratch memory between trees.
@@ -63,7 +71,9 @@ public:
     features_ = &features;
     rng_ = &rng;
     subtraction_ = !(p_.node_features > 0 && p_.node_features < features.size());
-    pool_.reset(mapper_.total_slots() * C(), p_.histogram_budget);
+    if (p_.reducer && !subtraction_) throw_error("TreeGrower: sharded rows need every feature at each node");
+    // Sharded: every built histogram is kept (so it can be summed across shards before its scan).
+    pool_.reset(mapper_.total_slots() * C(), p_.reducer ? std::numeric_limits<std::size_t>::max() : p_.histogram_budget);
     ordered_.resize(n_rows_ * C());
     leaves.clear();
 
@@ -107,6 +117,7 @@ private:
     std::uint32_t begin = 0, end = 0;
     int depth = 0;
     int buf = -1;
+    double rows = 0;  // over all shards (end - begin without a reducer)
     std::vector<double> sums;
     std::vector<std::uint32_t> features;  // features evaluated for this node
     SplitChoice best;
@@ -146,6 +157,13 @@ private:
     });
     for (std::size_t b = 0; b < blocks; ++b)
       for (std::size_t c = 0; c < C(); ++c) root.sums[c] += part[b * C() + c];
+    root.rows = static_cast<double>(n);
+    if (p_.reducer) {
+      root.sums.push_back(root.rows);
+      p_.reducer->sum(root.sums.data(), root.sums.size());
+      root.rows = root.sums.back();
+      root.sums.pop_back();
+    }
     std::vector<Job> jobs;
     if (can_split(root)) {
       if (subtraction_) root.buf = pool_.acquire();
@@ -176,7 +194,7 @@ private:
 
   bool can_split(const Open& o) const {
     if (p_.max_depth > 0 && o.depth >= p_.max_depth) return false;
-    if (o.end - o.begin < 2) return false;
+    if (o.rows < 2) return false;
     const double w = node_weight(p_.criterion, o.sums.data());
     return w > 0.0 && w >= 2.0 * p_.min_weight;
   }
@@ -209,7 +227,7 @@ private:
       const bool need[2] = {can_split(*kids[0]), can_split(*kids[1])};
       for (int k = 0; k < 2; ++k)
         if (need[k]) choose_features(*kids[k]);
-      const bool left_smaller = (kids[0]->end - kids[0]->begin) <= (kids[1]->end - kids[1]->begin);
+      const bool left_smaller = kids[0]->rows <= kids[1]->rows;
       const ChildHistograms plan = pool_.plan_children(parent.buf, need[0], need[1], left_smaller, subtraction_);
       parent.buf = -1;
       for (int k = 0; k < 2; ++k) kids[k]->buf = plan.buffer[k];
@@ -225,9 +243,11 @@ private:
   void finalize(trees::Tree& tree, Open& o, std::vector<Leaf>& leaves) {
     pool_.release(o.buf);
     o.buf = -1;
-    std::vector<float> v(tree.n_outputs);
+    std::vector<double> v(tree.n_outputs);
+    std::vector<float> out(tree.n_outputs);
     leaf_values(p_.criterion, o.sums.data(), v.data());
-    tree.set_leaf_values(static_cast<std::size_t>(o.node), v.data());
+    for (std::size_t c = 0; c < v.size(); ++c) out[c] = static_cast<float>(v[c] / p_.stat_scale);
+    tree.set_leaf_values(static_cast<std::size_t>(o.node), out.data());
     leaves.push_back(Leaf{o.node, o.begin, o.end});
   }
 
@@ -315,37 +335,71 @@ private:
       }
     }
     const std::vector<Task> tasks = make_tasks(open, jobs);
-    run_region(runner_, GrowPhase::Histograms, tasks.size(), [&](std::size_t t) {
-      const Task& task = tasks[t];
-      evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]]);
-    });
+    auto run = [&](Phase phase) {
+      run_region(runner_, GrowPhase::Histograms, tasks.size(), [&](std::size_t t) {
+        const Task& task = tasks[t];
+        evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]], phase);
+      });
+    };
+    if (p_.reducer) {
+      run(Phase::Build);
+      reduce_histograms(open, jobs);
+      run(Phase::Scan);
+    } else {
+      run(Phase::All);
+    }
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       pick(open, jobs[j].build, task_base[j], task_base[j + 1], 0, parent_score);
       if (jobs[j].derived >= 0) pick(open, static_cast<std::size_t>(jobs[j].derived), task_base[j], task_base[j + 1], 1, parent_score);
     }
   }
 
+  // Sums the level's built histograms (the features each job evaluates) over the shards, in one
+  // call: the siblings derived by subtraction then agree on every shard too.
+  void reduce_histograms(std::vector<Open>& open, const std::vector<Job>& jobs) {
+    std::size_t total = 0;
+    for (const Job& j : jobs)
+      for (std::uint32_t f : open[j.build].features) total += (mapper_.n_bins(f) + 1) * C();
+    reduce_buf_.resize(total);
+    for (int back = 0; back < 2; ++back) {
+      double* at = reduce_buf_.data();
+      for (const Job& j : jobs)
+        for (std::uint32_t f : open[j.build].features) {
+          double* h = pool_.data(open[j.build].buf) + mapper_.slot_offset(f) * C();
+          const std::size_t len = (mapper_.n_bins(f) + 1) * C();
+          if (back)
+            std::copy(at, at + len, h);
+          else
+            std::copy(h, h + len, at);
+          at += len;
+        }
+      if (!back) p_.reducer->sum(reduce_buf_.data(), total);
+    }
+  }
+
+  // Build: the node's histogram from rows; Scan: find its split and derive the sibling's.
+  enum class Phase { All, Build, Scan };
+
   // One task: build the node's histograms of the task's features in one pass over its rows,
-  // then per feature scan it, and derive and scan the sibling's. out[2 * i] receives feature
-  // i's result for the built node, out[2 * i + 1] for the derived one.
+  // then per feature scan it, and derive and scan the sibling's (Build: only the histograms;
+  // Scan: only the rest). out[2 * i] receives feature i's result for the built node,
+  // out[2 * i + 1] for the derived one.
   void evaluate_task(const std::vector<Open>& open, const Job& job, const Task& task,
-                     const std::vector<double>& parent_score, SplitChoice* out) {
+                     const std::vector<double>& parent_score, SplitChoice* out, Phase phase) {
     const Open& b = open[job.build];
     const std::size_t count = b.end - b.begin, K = task.last - task.first;
     const std::uint32_t* r = rows_ + b.begin;
-    const bool in_place = contiguous(b);
-    const float* stats = in_place ? stats_ + static_cast<std::size_t>(r[0]) * C() : ordered_.data() + b.begin * C();
     const std::uint32_t* words = data_.group(b.features[task.first] / trees::BinnedMatrix::kGroup);
-    const NodeStats node{b.sums.data(), parent_score[job.build]};
-    GroupTargets tg;
-    tg.count = K;
-    std::size_t nb[4], lo[4], hi[4], len[4];
+    // A node built in scratch (not kept) is scanned at once and its bins cleared after.
     double* scratch = nullptr;
     if (b.buf < 0) {
       std::size_t total = 0;
       for (std::size_t k = 0; k < K; ++k) total += (mapper_.n_bins(b.features[task.first + k]) + 1) * C();
       scratch = scratch_histogram(total);
     }
+    GroupTargets tg;
+    tg.count = K;
+    std::size_t nb[4], lo[4], hi[4], len[4];
     for (std::size_t k = 0, off = 0; k < K; ++k) {
       const std::uint32_t f = b.features[task.first + k];
       nb[k] = mapper_.n_bins(f);
@@ -353,18 +407,22 @@ private:
       lo[k] = 0;
       hi[k] = nb[k] - 1;
       tg.shift[k] = trees::BinnedMatrix::shift(f);
-      if (scratch) {
-        tg.hist[k] = scratch + off;
-        off += len[k];
-      } else {
-        tg.hist[k] = pool_.data(b.buf) + mapper_.slot_offset(f) * C();
-        std::fill(tg.hist[k], tg.hist[k] + len[k], 0.0);
-      }
+      tg.hist[k] = scratch ? scratch + off : pool_.data(b.buf) + mapper_.slot_offset(f) * C();
+      off += len[k];
     }
-    // A node built in scratch and dropped: small nodes touch few bins, so find which, then scan
-    // and clear only those.
-    if (scratch) narrow_bins(words, r, count, tg, nb, lo, hi);
-    accumulate_group(words, in_place ? nullptr : r, r[0], stats, count, C(), tg);
+    if (phase != Phase::Scan) {
+      if (!scratch)
+        for (std::size_t k = 0; k < K; ++k) std::fill(tg.hist[k], tg.hist[k] + len[k], 0.0);
+      // Small nodes touch few bins: find which, then scan and clear only those.
+      if (scratch) narrow_bins(words, r, count, tg, nb, lo, hi);
+      if (count > 0) {
+        const bool in_place = contiguous(b);
+        const float* stats = in_place ? stats_ + static_cast<std::size_t>(r[0]) * C() : ordered_.data() + b.begin * C();
+        accumulate_group(words, in_place ? nullptr : r, r[0], stats, count, C(), tg);
+      }
+      if (phase == Phase::Build) return;
+    }
+    const NodeStats node{b.sums.data(), parent_score[job.build]};
     for (std::size_t k = 0; k < K; ++k) {
       const std::size_t i = task.first + k;
       const std::uint32_t f = b.features[i];
@@ -418,7 +476,8 @@ private:
     for (std::size_t t = t0; t < t1; ++t)
       if (results_[2 * t + slot].gain > best.gain) best = std::move(results_[2 * t + slot]);
     const double ps = parent_score[i];
-    o.splittable = best.feature >= 0 && best.gain > p_.min_split_gain && best.gain > 1e-9 * std::abs(ps);
+    const double gain_scale = p_.stat_scale * p_.stat_scale;
+    o.splittable = best.feature >= 0 && best.gain > p_.min_split_gain * gain_scale && best.gain > 1e-9 * std::abs(ps);
     o.best = std::move(best);
     if (!o.splittable) {
       pool_.release(o.buf);
@@ -451,7 +510,7 @@ private:
       nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
       nd.left = l;
       nd.right = r;
-      feature_gain[f] += o.best.gain;
+      feature_gain[f] += o.best.gain / (p_.stat_scale * p_.stat_scale);
       Open L, R;
       L.node = l;
       R.node = r;
@@ -460,11 +519,19 @@ private:
       L.end = static_cast<std::uint32_t>(o.begin + n_left[ci]);
       R.begin = L.end;
       R.end = o.end;
+      L.rows = static_cast<double>(L.end - L.begin);
+      R.rows = static_cast<double>(R.end - R.begin);
       L.sums = o.best.left;
       R.sums.resize(C());
       for (std::size_t c = 0; c < C(); ++c) R.sums[c] = o.sums[c] - L.sums[c];
       open.push_back(std::move(L));
       open.push_back(std::move(R));
+    }
+    if (p_.reducer) {
+      std::vector<double> rows(2 * chosen.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = open[open.size() - rows.size() + i].rows;
+      p_.reducer->sum(rows.data(), rows.size());
+      for (std::size_t i = 0; i < rows.size(); ++i) open[open.size() - rows.size() + i].rows = rows[i];
     }
   }
 
@@ -483,6 +550,7 @@ private:
   Rng* rng_ = nullptr;
   std::vector<float> ordered_;
   std::vector<SplitChoice> results_;
+  std::vector<double> reduce_buf_;
 };
 
 }  // namespace grove::detail

@@ -2,9 +2,11 @@
 /// \file Input checks shared by the tree models: feature matrices, class labels and regression
 /// targets (through core/check.hpp), and the data the engines train on.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -22,6 +24,13 @@ template <class TX, class TY>
 struct ValidationSet {
   Tensor<TX> X;
   Tensor<TY> y;
+};
+
+/// What fit takes besides the data: fit(X, y, {.n_classes = 4}).
+struct FitOptions {
+  /// Classifiers: the class count, for data in which not every class occurs (a fold of a larger
+  /// data set). 0 infers it as the largest label + 1, and then every class must occur.
+  std::size_t n_classes = 0;
 };
 
 }  // namespace grove::trees
@@ -90,16 +99,27 @@ struct LabelSet {
   std::size_t n_classes = 0;
 };
 
-/// Labels 0..k-1 in any arithmetic tensor, through core's class_labels; `options.n_classes`
-/// fixes k (validation labels against the training classes), otherwise k is the largest + 1.
-template <class TY>
-LabelSet tree_labels(const Tensor<TY>& y, std::size_t n_rows, std::string_view op, const LabelOptions& options = {}) {
-  const std::vector<double> v = target_values(y, n_rows, op);
-  const ClassLabels labels = class_labels(v.data(), v.size(), op, "y", options);
-  return {std::vector<float>(labels.index.begin(), labels.index.end()), std::max<std::size_t>(2, labels.n_classes)};
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_one_class(std::string_view op) {
+  throw_value_error(std::string(op) +
+                    ": y holds a single class (0); a classifier needs at least two (pass n_classes to fit data "
+                    "that lacks some classes)");
 }
 
-/// Regression targets: finite values.
+/// Labels 0..k-1 in any arithmetic tensor, through core's class_labels (one limit,
+/// kMaxClasses). n_classes > 0 fixes k (a class may then be absent); 0 infers k as the largest
+/// label + 1 with every class present and at least two classes.
+template <class TY>
+LabelSet tree_labels(const Tensor<TY>& y, std::size_t n_rows, std::string_view op, std::size_t n_classes) {
+  if (n_classes > 0) check_range(op, "n_classes", static_cast<double>(n_classes), Interval{2, double(kMaxClasses)});
+  const std::vector<double> v = target_values(y, n_rows, op);
+  const LabelOptions options{.n_classes = n_classes, .require_all_present = true};
+  const ClassLabels labels = class_labels(v.data(), v.size(), op, "y", options);
+  if (labels.n_classes < 2) throw_one_class(op);
+  return {std::vector<float>(labels.index.begin(), labels.index.end()), labels.n_classes};
+}
+
+/// Regression targets: finite and within float range (leaf values are floats; a target beyond
+/// it would turn into inf).
 template <class TY>
 std::vector<float> regression_targets(const Tensor<TY>& y, std::size_t n_rows, std::string_view op) {
   const std::vector<double> v = target_values(y, n_rows, op);
@@ -108,9 +128,19 @@ std::vector<float> regression_targets(const Tensor<TY>& y, std::size_t n_rows, s
     if (!std::isfinite(v[i]))
       throw_value_error(std::string(op) + ": target " + format_number(v[i]) + " at row " + std::to_string(i) +
                         " is not finite");
+    if (std::fabs(v[i]) > static_cast<double>(std::numeric_limits<float>::max()))
+      throw_value_error(std::string(op) + ": target " + format_number(v[i]) + " at row " + std::to_string(i) +
+                        " is beyond float range (about 3.4e38); rescale the target");
     out[i] = static_cast<float>(v[i]);
   }
   return out;
+}
+
+/// The largest |value| of a vector (0 when empty).
+inline double max_magnitude(const std::vector<float>& v) noexcept {
+  double m = 0.0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::fabs(x)));
+  return m;
 }
 
 /// Normalized copy of per-feature gains (all zeros stay zeros).

@@ -63,8 +63,9 @@ inline double row_loss(Loss loss, std::size_t K, const double* m, float y) {
 /// The reported value from the mean row loss (rmse takes the square root).
 inline double finish_loss(Loss loss, double mean) { return loss == Loss::SquaredError ? std::sqrt(mean) : mean; }
 
-/// Mean loss over n rows, summed per fixed block and the blocks in order (thread-count independent).
-inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
+/// Sum of the row losses over n rows, summed per fixed block and the blocks in order
+/// (thread-count independent).
+inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
@@ -75,7 +76,12 @@ inline double mean_loss(Loss loss, std::size_t K, const double* margin, const fl
   });
   double total = 0.0;
   for (double p : part) total += p;
-  return finish_loss(loss, total / static_cast<double>(n));
+  return total;
+}
+
+/// Mean loss over n rows (the recorded value: rmse for squared error).
+inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
+  return finish_loss(loss, loss_sum(loss, K, margin, y, n) / static_cast<double>(n));
 }
 
 /// Logistic gradient and hessian of rows [lo, hi) into g_h (2 floats a row); returns the summed
@@ -96,9 +102,10 @@ inline double logistic_block(const double* margin, const float* y, std::size_t l
 }
 
 /// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row) and returns
-/// the mean loss at the current margins.
+/// the mean loss at the current margins. Squared-error gradients are multiplied by `scale` (a
+/// power of two that keeps them in float range; see statistic_scale).
 inline double gradients(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
-                        std::vector<std::vector<float>>& stats, bool with_loss = true) {
+                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
   parallel_for_chunks(blocks, [&](std::size_t b) {
@@ -116,7 +123,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
         case Loss::SquaredError: {
           const double d = m[0] - t;
           s += d * d;
-          stats[0][2 * i] = static_cast<float>(d);
+          stats[0][2 * i] = static_cast<float>(d * scale);
           stats[0][2 * i + 1] = 1.0f;
           break;
         }
@@ -155,38 +162,46 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
   return finish_loss(loss, total / static_cast<double>(n));
 }
 
-/// Starting margins: mean (squared), median (absolute), log-odds (logistic), log priors (softmax).
-inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n) {
+/// What the starting margins of every loss but absolute error (a median) depend on, as sums
+/// shards can add: the row count, then the sum of targets (squared, logistic) or the count of
+/// each class (softmax).
+inline std::vector<double> base_score_sums(Loss loss, std::size_t K, const float* y, std::size_t n) {
+  std::vector<double> sums(loss == Loss::Softmax ? 1 + K : 2, 0.0);
+  sums[0] = static_cast<double>(n);
+  if (loss == Loss::Softmax) {
+    for (std::size_t i = 0; i < n; ++i) sums[1 + static_cast<std::size_t>(y[i])] += 1.0;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) sums[1] += static_cast<double>(y[i]);
+  }
+  return sums;
+}
+
+/// Starting margins from base_score_sums: mean (squared), log-odds (logistic), log priors (softmax).
+inline std::vector<double> base_scores_from_sums(Loss loss, std::size_t K, const std::vector<double>& sums) {
   std::vector<double> base(K, 0.0);
+  const double n = sums[0];
   switch (loss) {
-    case Loss::SquaredError: {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(y[i]);
-      base[0] = s / static_cast<double>(n);
-      break;
-    }
-    case Loss::AbsoluteError: {
-      std::vector<float> v(y, y + n);
-      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-      base[0] = static_cast<double>(v[n / 2]);
-      break;
-    }
+    case Loss::SquaredError: base[0] = sums[1] / n; break;
     case Loss::Logistic: {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(y[i]);
-      const double p = std::clamp(s / static_cast<double>(n), 1e-6, 1.0 - 1e-6);
+      const double p = std::clamp(sums[1] / n, 1e-6, 1.0 - 1e-6);
       base[0] = std::log(p / (1.0 - p));
       break;
     }
-    case Loss::Softmax: {
-      std::vector<double> c(K, 0.0);
-      for (std::size_t i = 0; i < n; ++i) c[static_cast<std::size_t>(y[i])] += 1.0;
-      for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(c[k] / static_cast<double>(n), 1e-6));
+    case Loss::Softmax:
+      for (std::size_t k = 0; k < K; ++k) base[k] = std::log(std::max(sums[1 + k] / n, 1e-6));
       break;
-    }
+    case Loss::AbsoluteError:
     case Loss::LogLoss: break;
   }
   return base;
+}
+
+/// Starting margins: mean (squared), median (absolute), log-odds (logistic), log priors (softmax).
+inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n) {
+  if (loss != Loss::AbsoluteError) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n));
+  std::vector<float> v(y, y + n);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
+  return {static_cast<double>(v[n / 2])};
 }
 
 }  // namespace grove::detail

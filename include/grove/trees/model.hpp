@@ -4,8 +4,8 @@
 /// (gradient_boosting.hpp, decision_tree.hpp, random_forest.hpp); classifier-only and
 /// regressor-only members are constrained on the params' task.
 ///
-/// An Engine provides: n_features, n_classes, fitted, trees, history; train(params, n_classes,
-/// train, val, name); n_raw(), raw(x, out) and raw_rows(X, rows, out) (bitwise equal to raw per
+/// An Engine provides: n_features, n_classes, fitted, trees, history; a free
+/// train_engine(engine, params, n_classes, train, val, name); n_raw(), raw(x, out) and raw_rows(X, rows, out) (bitwise equal to raw per
 /// row), kBlockRows; proba(raw, out), label(raw), value(raw); importances(); write, read,
 /// read_v1 and check_against (model_file.hpp).
 
@@ -69,14 +69,15 @@ public:
 
   /// Fits on X (n x d) and y (class labels 0..k-1 for classifiers, targets for regressors).
   template <class TX, class TY>
-  TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y) {
-    return fit_with(X, y, static_cast<const trees::ValidationSet<TX, TY>*>(nullptr));
+  TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y, const trees::FitOptions& options = {}) {
+    return fit_with(X, y, static_cast<const trees::ValidationSet<TX, TY>*>(nullptr), options);
   }
   /// Fits and records train_loss / val_loss on {X_val, y_val}; boosting's
   /// early_stopping_rounds keeps the best round.
   template <class TX, class TY>
-  TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>& val) {
-    return fit_with(X, y, &val);
+  TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>& val,
+                 const trees::FitOptions& options = {}) {
+    return fit_with(X, y, &val, options);
   }
 
   /// Number of classes (classifiers).
@@ -174,6 +175,15 @@ public:
     write_tree_model(path, kName, params_, schema_, engine_);
   }
 
+  /// A fitted model around an engine trained outside fit() (an extension such as distributed
+  /// training builds the engine itself); `schema` is saved with the model.
+  static TreeModel from_engine(Params params, Engine engine, data::Schema schema = {}) {
+    TreeModel m(std::move(params));
+    m.engine_ = std::move(engine);
+    m.schema_ = std::move(schema);
+    return m;
+  }
+
   /// Loads a model saved by save() (this or an earlier kind version); FormatError for another
   /// kind, truncation, corruption or contents that do not form a valid model.
   static TreeModel load(const std::string& path) {
@@ -187,26 +197,29 @@ private:
   // Checks X and y (labels or targets; validation labels against the training classes) and
   // hands the engine its training data.
   template <class TX, class TY>
-  TreeModel& fit_with(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val) {
+  TreeModel& fit_with(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val,
+                      const trees::FitOptions& options) {
     const std::string op = std::string(kName) + ".fit";
+    if (!kClassifier && options.n_classes != 0)
+      throw_value_error(op + ": n_classes = " + std::to_string(options.n_classes) + " is for classifiers");
     TrainingSet train{feature_matrix(X, op), {}};
-    const std::size_t k = targets(y, train.rows(), op, 0, train.y);
+    const std::size_t k = targets(y, train.rows(), op, options.n_classes, train.y);
     TrainingSet v;
     if (val) {
       v.X = predict_matrix(val->X, train.features(), true, op + " (validation)");
       targets(val->y, v.rows(), op + " (validation)", k, v.y);
     }
-    engine_.train(params_, k, train, val ? &v : nullptr, kName);
+    train_engine(engine_, params_, k, train, val ? &v : nullptr, kName);
     return *this;
   }
 
-  // Labels 0..k-1 (k fixed when n_classes > 0) or finite targets into out; returns k (0 for
-  // regression).
+  // Labels 0..k-1 (k fixed when n_classes > 0, else inferred with every class present) or
+  // finite targets into out; returns k (0 for regression).
   template <class TY>
   static std::size_t targets(const Tensor<TY>& y, std::size_t rows, std::string_view op, std::size_t n_classes,
                              std::vector<float>& out) {
     if constexpr (kClassifier) {
-      LabelSet labels = tree_labels(y, rows, op, LabelOptions{.n_classes = n_classes});
+      LabelSet labels = tree_labels(y, rows, op, n_classes);
       out = std::move(labels.y);
       return labels.n_classes;
     } else {

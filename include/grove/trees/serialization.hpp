@@ -10,11 +10,11 @@
 
 #include "grove/io/binary.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/validate.hpp"
 
 namespace grove::detail {
 
 inline constexpr std::size_t kMaxTrees = std::size_t{1} << 24;
-inline constexpr std::size_t kMaxNodes = std::size_t{1} << 30;
 
 /// Per tree: outputs, nodes, values and (kind version 2) the category-set words.
 inline void write_trees(io::BinaryWriter& w, const std::vector<trees::Tree>& trees) {
@@ -27,9 +27,9 @@ inline void write_trees(io::BinaryWriter& w, const std::vector<trees::Tree>& tre
   }
 }
 
-/// Reads trees written by write_trees (version 1 files have no category words) and checks each:
-/// structure, features below n_features, n_outputs as expected.
-inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, std::size_t n_features, std::size_t n_outputs,
+/// Reads trees written by write_trees (version 1 files have no category words) and proves each
+/// a valid tree for the model (check_tree) with n_outputs values per node.
+inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, const TreeChecks& checks, std::size_t n_outputs,
                                            std::uint32_t version) {
   const auto n = r.read<std::uint64_t>();
   if (n > kMaxTrees) r.fail("tree count " + std::to_string(n) + " is implausible");
@@ -42,10 +42,10 @@ inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, std::size_t n_fe
       r.fail("tree " + std::to_string(i) + " has " + std::to_string(outs) + " outputs, expected " +
              std::to_string(n_outputs));
     t.n_outputs = static_cast<std::size_t>(outs);
-    t.nodes = r.read_vector<trees::TreeNode>(kMaxNodes);
-    t.values = r.read_vector<float>(kMaxNodes * n_outputs);
-    if (version >= 2) t.categories = r.read_vector<std::uint32_t>(kMaxNodes);
-    const std::string bad = t.validate(n_features);
+    t.nodes = r.read_vector<trees::TreeNode>(kMaxTreeNodes);
+    t.values = r.read_vector<float>(kMaxTreeNodes * n_outputs);
+    if (version >= 2) t.categories = r.read_vector<std::uint32_t>(kMaxTreeNodes);
+    const std::string bad = check_tree(t, checks);
     if (!bad.empty()) r.fail("tree " + std::to_string(i) + ": " + bad);
     t.compute_depth();
     out.push_back(std::move(t));
@@ -53,11 +53,15 @@ inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, std::size_t n_fe
   return out;
 }
 
-/// Reads a count-prefixed double array that must have exactly `count` elements.
-inline std::vector<double> read_doubles(io::BinaryReader& r, std::size_t count, const char* what) {
+/// Reads a count-prefixed double array that must have exactly `count` finite elements (and
+/// none negative when `non_negative`).
+inline std::vector<double> read_doubles(io::BinaryReader& r, std::size_t count, const char* what,
+                                        bool non_negative = false) {
   std::vector<double> v = r.read_vector<double>(count);
   if (v.size() != count)
     r.fail(std::string(what) + ": " + std::to_string(v.size()) + " values, expected " + std::to_string(count));
+  const std::string bad = check_numbers(v, what, non_negative);
+  if (!bad.empty()) r.fail(bad);
   return v;
 }
 

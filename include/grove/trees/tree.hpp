@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -136,37 +135,6 @@ struct Tree {
 
   /// The first output of the leaf x falls into.
   float predict_value(const float* x) const noexcept { return nodes[static_cast<std::size_t>(leaf_index(x))].threshold; }
-
-  /// Checks the structure of a loaded tree: children after their parent and in range, features
-  /// below n_features, values sized to the nodes. Returns an empty string or what is wrong.
-  std::string validate(std::size_t n_features) const {
-    const std::size_t n = nodes.size();
-    if (n == 0) return "tree has no nodes";
-    if (n > (std::size_t{1} << 30)) return "tree has " + std::to_string(n) + " nodes";
-    if (!categories.empty()) return "tree has " + std::to_string(categories.size()) + " category words but no categorical split";
-    if (n_outputs == 0 || values.size() != n * n_outputs)
-      return "tree values: " + std::to_string(values.size()) + " for " + std::to_string(n) + " nodes x " +
-             std::to_string(n_outputs) + " outputs";
-    for (std::size_t i = 0; i < n; ++i) {
-      const TreeNode& nd = nodes[i];
-      const auto self = static_cast<std::int32_t>(i);
-      if (nd.left == self && nd.right == self) {
-        if (nd.feature_flags != 0) return "leaf " + std::to_string(i) + " has a feature";
-        if (nd.threshold != values[i * n_outputs] && !(std::isnan(nd.threshold) && std::isnan(values[i * n_outputs])))
-          return "leaf " + std::to_string(i) + " value mismatch";
-        continue;
-      }
-      if (nd.left <= self || nd.right <= self || nd.left == nd.right || static_cast<std::size_t>(nd.left) >= n ||
-          static_cast<std::size_t>(nd.right) >= n)
-        return "node " + std::to_string(i) + " has children " + std::to_string(nd.left) + ", " +
-               std::to_string(nd.right) + " (valid: " + std::to_string(i + 1) + ".." + std::to_string(n - 1) + ")";
-      if (nd.feature() >= n_features)
-        return "node " + std::to_string(i) + " splits on feature " + std::to_string(nd.feature()) + " of " +
-               std::to_string(n_features);
-      if (std::isnan(nd.threshold)) return "node " + std::to_string(i) + " has a NaN threshold";
-    }
-    return {};
-  }
 };
 
 }  // namespace grove::trees
