@@ -105,6 +105,89 @@ TEST_CASE("accumulate_group: four features, long gathered runs (the prefetching 
   CHECK(hist == expect);  // the same additions in the same order: equal bits
 }
 
+TEST_CASE("occupied_bins: the value-bin range holding a small node's rows, per feature") {
+  // Feature 0 has 255 value bins, feature 1 two (code 2 is its missing bin).
+  const std::vector<std::uint32_t> words = pack({{7, 40, 255, 9, 1, 1, 1, 1, 1}, {1, 0, 2, 1, 1, 1, 1, 1, 1}});
+  GroupTargets tg;
+  tg.count = 2;
+  tg.shift[0] = 0;
+  tg.shift[1] = 8;
+  const std::size_t nb[2] = {255, 2};
+  std::size_t lo[2] = {0, 0}, hi[2] = {254, 1};
+  const std::vector<std::uint32_t> rows = {0, 2, 3};  // small for both features
+  occupied_bins(words.data(), rows.data(), rows.size(), tg, nb, lo, hi);
+  CHECK(lo[0] == 7);  // codes 7, 255 (the missing bin, not a value bin) and 9
+  CHECK(hi[0] == 9);
+  CHECK(lo[1] == 1);  // codes 1, 2 (missing), 1
+  CHECK(hi[1] == 1);
+  // Eight rows are not few for two bins: feature 1 keeps the range it was given.
+  const std::vector<std::uint32_t> eight = {1, 2, 3, 4, 5, 6, 7, 8};
+  lo[1] = 0;
+  hi[1] = 1;
+  occupied_bins(words.data(), eight.data(), eight.size(), tg, nb, lo, hi);
+  CHECK(lo[0] == 1);
+  CHECK(hi[0] == 40);
+  CHECK(lo[1] == 0);
+  CHECK(hi[1] == 1);
+  // Only missing values: the empty range 0..0.
+  const std::vector<std::uint32_t> only_missing = {2};
+  occupied_bins(words.data(), only_missing.data(), 1, tg, nb, lo, hi);
+  CHECK(lo[0] == 0);
+  CHECK(hi[0] == 0);
+}
+
+TEST_CASE("histogram_tasks: one task per (job, code group), largest jobs first, split to even out threads") {
+  const std::vector<std::uint32_t> seven = {0, 1, 2, 3, 4, 5, 6}, three = {1, 2, 5};
+  const std::vector<std::size_t> rows = {100, 300};
+  const std::vector<const std::vector<std::uint32_t>*> features = {&seven, &three};
+  using T = HistogramTask;
+  // Job 1 (300 rows) first: features 1, 2 (group 0), then 5 (group 1); job 0: 0..3, then 4..6.
+  const std::vector<T> whole = {T{1, 0, 2}, T{1, 2, 3}, T{0, 0, 4}, T{0, 4, 7}};
+  CHECK(histogram_tasks(rows, features, 1) == whole);
+  CHECK(histogram_tasks(rows, features, 2) == whole);  // four tasks divide among two threads
+  // Three threads: two groups of two or more features split, their second halves last.
+  CHECK(histogram_tasks(rows, features, 3) ==
+        std::vector<T>{T{1, 0, 1}, T{1, 2, 3}, T{0, 0, 2}, T{0, 4, 7}, T{1, 1, 2}, T{0, 2, 4}});
+  // Eight threads: every group that can split does (a one-feature group cannot).
+  CHECK(histogram_tasks(rows, features, 8).size() == 7);
+  // The root of 28 features on two threads: seven groups, the first split (eight tasks).
+  std::vector<std::uint32_t> all(28);
+  for (std::uint32_t f = 0; f < 28; ++f) all[f] = f;
+  const std::vector<T> root = histogram_tasks({1000}, {&all}, 2);
+  REQUIRE(root.size() == 8);
+  CHECK(root.front() == T{0, 0, 2});
+  CHECK(root.back() == T{0, 2, 4});
+  // Many tasks: no split whatever the remainder.
+  CHECK(histogram_tasks({1, 1, 1, 1, 1}, {&all, &all, &all, &all, &all}, 2).size() == 35);
+}
+
+TEST_CASE("row_sums and gather_stats: block sums in order; statistics copied into node order") {
+  const std::size_t n = 2 * RowPartition::kBlock + 5;
+  std::vector<std::uint32_t> rows(n);
+  std::vector<float> stats(2 * n + 2), three(3 * n + 3);
+  for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i + 1);  // row 0 left out
+  for (std::size_t i = 0; i <= n; ++i) {
+    stats[2 * i] = static_cast<float>(i % 7);
+    stats[2 * i + 1] = 1.0f;
+    for (std::size_t c = 0; c < 3; ++c) three[3 * i + c] = static_cast<float>(c);
+  }
+  double g = 0;
+  for (std::size_t i = 1; i <= n; ++i) g += static_cast<double>(i % 7);
+  CHECK(row_sums(rows.data(), n, stats.data(), 2, nullptr) == std::vector<double>{g, static_cast<double>(n)});
+  CHECK(row_sums(rows.data(), n, three.data(), 3, nullptr) ==
+        std::vector<double>{0.0, static_cast<double>(n), 2.0 * static_cast<double>(n)});
+  CHECK(consecutive_rows(rows.data(), 0, n));
+  const std::vector<std::uint32_t> gaps = {1, 3, 4};
+  CHECK_FALSE(consecutive_rows(gaps.data(), 0, 3));
+  CHECK(consecutive_rows(gaps.data(), 1, 3));
+  CHECK_FALSE(consecutive_rows(gaps.data(), 1, 1));  // empty
+  // Gather positions 1..2 and 5..6 of a row list.
+  const std::vector<std::uint32_t> list = {9, 3, 0, 8, 8, 2, 5};
+  std::vector<float> ordered(2 * list.size(), -1.0f);
+  gather_stats(list.data(), stats.data(), 2, {{1, 3}, {5, 7}}, ordered.data(), nullptr);
+  CHECK(ordered == std::vector<float>{-1, -1, 3, 1, 0, 1, -1, -1, -1, -1, 2, 1, 5, 1});
+}
+
 TEST_CASE("subtract_histogram turns the parent's histogram into the sibling's") {
   std::vector<double> parent = {5, 50, 1, 10, 9, 90};
   const std::vector<double> child = {3, 30, 1, 10, 2, 20};

@@ -21,6 +21,7 @@
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/partition.hpp"
 #include "grove/trees/regions.hpp"
+#include "grove/trees/row_passes.hpp"
 #include "grove/trees/shard_reducer.hpp"
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/tree.hpp"
@@ -136,27 +137,7 @@ private:
     const std::size_t n = n_rows_;
     root.node = tree.add_leaf();
     root.end = static_cast<std::uint32_t>(n);
-    root.sums.assign(C(), 0.0);
-    // Per-block partial sums added in block order: the same bits on any thread count.
-    const std::size_t blocks = (n + RowPartition::kBlock - 1) / RowPartition::kBlock;
-    std::vector<double> part(blocks * C(), 0.0);
-    run_region(runner_, GrowPhase::RootSums, blocks, [&](std::size_t b) {
-      const std::size_t hi = std::min(n, (b + 1) * RowPartition::kBlock), channels = C();
-      if (channels == 2) {  // sums in registers, not through memory the compiler must assume aliased
-        double s0 = 0.0, s1 = 0.0;
-        for (std::size_t i = b * RowPartition::kBlock; i < hi; ++i) {
-          s0 += static_cast<double>(stats_[rows_[i] * 2]);
-          s1 += static_cast<double>(stats_[rows_[i] * 2 + 1]);
-        }
-        part[b * 2] = s0;
-        part[b * 2 + 1] = s1;
-        return;
-      }
-      for (std::size_t i = b * RowPartition::kBlock; i < hi; ++i)
-        for (std::size_t c = 0; c < channels; ++c) part[b * channels + c] += static_cast<double>(stats_[rows_[i] * channels + c]);
-    });
-    for (std::size_t b = 0; b < blocks; ++b)
-      for (std::size_t c = 0; c < C(); ++c) root.sums[c] += part[b * C() + c];
+    root.sums = row_sums(rows_, n, stats_, C(), runner_);
     root.rows = static_cast<double>(n);
     if (p_.reducer) {
       root.sums.push_back(root.rows);
@@ -251,71 +232,14 @@ private:
     leaves.push_back(Leaf{o.node, o.begin, o.end});
   }
 
-  // A job's rows are one contiguous block of row ids (the root without subsampling): the kernels
-  // then read codes and statistics in place, without the row list or a gather.
-  bool contiguous(const Open& o) const noexcept {
-    const std::size_t count = o.end - o.begin;
-    return count > 0 && rows_[o.end - 1] - rows_[o.begin] == count - 1;
-  }
+  bool contiguous(const Open& o) const noexcept { return consecutive_rows(rows_, o.begin, o.end); }
 
-  // Copies the statistics of the rows to build into node order, so the histogram kernel reads
-  // them contiguously.
+  // Copies the statistics of the rows to build into node order (not needed for contiguous rows).
   void gather(const std::vector<Open>& open, const std::vector<Job>& jobs) {
-    std::vector<RowRange> blocks;
-    for (const Job& j : jobs) {
-      const Open& o = open[j.build];
-      if (contiguous(o)) continue;
-      for (std::size_t lo = o.begin; lo < o.end; lo += RowPartition::kBlock)
-        blocks.push_back({lo, std::min<std::size_t>(o.end, lo + RowPartition::kBlock)});
-    }
-    run_region(runner_, GrowPhase::Gather, blocks.size(), [&](std::size_t b) {
-      for (std::size_t i = blocks[b].begin; i < blocks[b].end; ++i) {
-        if (i + kPrefetchAhead < blocks[b].end) prefetch(stats_ + static_cast<std::size_t>(rows_[i + kPrefetchAhead]) * C());
-        const float* s = stats_ + static_cast<std::size_t>(rows_[i]) * C();
-        for (std::size_t c = 0; c < C(); ++c) ordered_[i * C() + c] = s[c];
-      }
-    });
-  }
-
-  // A histogram task: features [first, last) of job `job`'s feature list, all in one code group.
-  struct Task {
-    std::size_t job;
-    std::uint32_t first, last;
-  };
-
-  // Tasks of every job, the largest nodes first, so the tasks that start last are short. When
-  // the tasks are few (the root: one per group) and do not divide evenly among the threads,
-  // some groups are split into two tasks, placed last, until they do. Results never depend on
-  // the split: each bin sums its rows in node order whichever task builds it.
-  std::vector<Task> make_tasks(const std::vector<Open>& open, const std::vector<Job>& jobs) const {
-    constexpr std::size_t G = trees::BinnedMatrix::kGroup;
-    std::vector<std::size_t> order(jobs.size());
-    for (std::size_t j = 0; j < jobs.size(); ++j) order[j] = j;
-    auto rows_of = [&](std::size_t j) { return open[jobs[j].build].end - open[jobs[j].build].begin; };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows_of(a) > rows_of(b); });
-    std::vector<Task> tasks;
-    for (std::size_t j : order) {
-      const std::vector<std::uint32_t>& fs = open[jobs[j].build].features;
-      for (std::size_t i = 0; i < fs.size();) {
-        std::size_t end = i + 1;
-        while (end < fs.size() && fs[end] / G == fs[i] / G) ++end;
-        tasks.push_back(Task{j, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(end)});
-        i = end;
-      }
-    }
-    const std::size_t threads = num_threads();
-    if (threads < 2 || tasks.size() >= 4 * threads || tasks.size() % threads == 0) return tasks;
-    std::size_t splits = threads - tasks.size() % threads;
-    const std::size_t n = tasks.size();
-    for (std::size_t t = 0; t < n && splits > 0; ++t) {
-      const Task whole = tasks[t];
-      if (whole.last - whole.first < 2) continue;
-      const auto mid = static_cast<std::uint32_t>(whole.first + (whole.last - whole.first) / 2);
-      tasks[t].last = mid;
-      tasks.push_back(Task{whole.job, mid, whole.last});
-      --splits;
-    }
-    return tasks;
+    std::vector<RowRange> ranges;
+    for (const Job& j : jobs)
+      if (!contiguous(open[j.build])) ranges.push_back({open[j.build].begin, open[j.build].end});
+    gather_stats(rows_, stats_, C(), ranges, ordered_.data(), runner_);
   }
 
   // Builds the jobs' histograms and finds every evaluated node's best split, in parallel over
@@ -334,10 +258,16 @@ private:
         parent_score[d] = node_score(p_.criterion, open[d].sums.data());
       }
     }
-    const std::vector<Task> tasks = make_tasks(open, jobs);
+    std::vector<std::size_t> job_rows;
+    std::vector<const std::vector<std::uint32_t>*> job_features;
+    for (const Job& j : jobs) {
+      job_rows.push_back(open[j.build].end - open[j.build].begin);
+      job_features.push_back(&open[j.build].features);
+    }
+    const std::vector<HistogramTask> tasks = histogram_tasks(job_rows, job_features, num_threads());
     auto run = [&](Phase phase) {
       run_region(runner_, GrowPhase::Histograms, tasks.size(), [&](std::size_t t) {
-        const Task& task = tasks[t];
+        const HistogramTask& task = tasks[t];
         evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]], phase);
       });
     };
@@ -384,7 +314,7 @@ private:
   // then per feature scan it, and derive and scan the sibling's (Build: only the histograms;
   // Scan: only the rest). out[2 * i] receives feature i's result for the built node,
   // out[2 * i + 1] for the derived one.
-  void evaluate_task(const std::vector<Open>& open, const Job& job, const Task& task,
+  void evaluate_task(const std::vector<Open>& open, const Job& job, const HistogramTask& task,
                      const std::vector<double>& parent_score, SplitChoice* out, Phase phase) {
     const Open& b = open[job.build];
     const std::size_t count = b.end - b.begin, K = task.last - task.first;
@@ -414,7 +344,7 @@ private:
       if (!scratch)
         for (std::size_t k = 0; k < K; ++k) std::fill(tg.hist[k], tg.hist[k] + len[k], 0.0);
       // Small nodes touch few bins: find which, then scan and clear only those.
-      if (scratch) narrow_bins(words, r, count, tg, nb, lo, hi);
+      if (scratch) occupied_bins(words, r, count, tg, nb, lo, hi);
       if (count > 0) {
         const bool in_place = contiguous(b);
         const float* stats = in_place ? stats_ + static_cast<std::size_t>(r[0]) * C() : ordered_.data() + b.begin * C();
@@ -440,32 +370,6 @@ private:
       finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)]},
                    FeatureBins{hd, nb[k], 0, nb[k] - 1, f}, out[2 * i + 1]);
     }
-  }
-
-  // For features whose bins outnumber a quarter of the node's rows: the range [lo, hi] of value
-  // bins that hold rows (0, 0 when none does).
-  static void narrow_bins(const std::uint32_t* words, const std::uint32_t* r, std::size_t count, const GroupTargets& tg,
-                          const std::size_t* nb, std::size_t* lo, std::size_t* hi) {
-    bool any = false;
-    for (std::size_t k = 0; k < tg.count; ++k)
-      if (count < 4 * nb[k]) {
-        lo[k] = nb[k];
-        hi[k] = 0;
-        any = true;
-      }
-    if (!any) return;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::uint32_t w = words[r[i]];
-      for (std::size_t k = 0; k < tg.count; ++k) {
-        const std::size_t code = (w >> tg.shift[k]) & 0xffu;
-        if (code < nb[k] && count < 4 * nb[k]) {
-          lo[k] = std::min(lo[k], code);
-          hi[k] = std::max(hi[k], code);
-        }
-      }
-    }
-    for (std::size_t k = 0; k < tg.count; ++k)
-      if (lo[k] > hi[k]) lo[k] = hi[k] = 0;
   }
 
   // The best of a node's per-feature results (slot 0: built node, 1: derived node).

@@ -4,6 +4,7 @@
 /// that owns the histograms kept between levels of a tree, under a memory budget, deciding for
 /// each split which child is built from rows and which is derived by subtraction.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -144,6 +145,33 @@ inline void accumulate_group(const std::uint32_t* words, const std::uint32_t* ro
       for (std::size_t c = 0; c < channels; ++c) h[c] += static_cast<double>(s[c]);
     }
   }
+}
+
+/// For the targets whose value bins (nb[k] of them) outnumber a quarter of the node's rows:
+/// [lo[k], hi[k]] = the range of value bins that hold rows (0, 0 when none does), so a scan and
+/// the clearing of a scratch histogram can skip the rest. Other targets keep lo and hi as given.
+inline void occupied_bins(const std::uint32_t* words, const std::uint32_t* rows, std::size_t n, const GroupTargets& t,
+                          const std::size_t* nb, std::size_t* lo, std::size_t* hi) noexcept {
+  bool narrow[4] = {}, any = false;
+  for (std::size_t k = 0; k < t.count; ++k)
+    if (n < 4 * nb[k]) {
+      narrow[k] = any = true;
+      lo[k] = nb[k];
+      hi[k] = 0;
+    }
+  if (!any) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t w = words[rows[i]];
+    for (std::size_t k = 0; k < t.count; ++k) {
+      const std::size_t code = (w >> t.shift[k]) & 0xffu;
+      if (narrow[k] && code < nb[k]) {
+        lo[k] = std::min(lo[k], code);
+        hi[k] = std::max(hi[k], code);
+      }
+    }
+  }
+  for (std::size_t k = 0; k < t.count; ++k)
+    if (narrow[k] && lo[k] > hi[k]) lo[k] = hi[k] = 0;
 }
 
 /// The histogram subtraction trick: parent -= child turns the parent's histogram into the
