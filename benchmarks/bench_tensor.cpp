@@ -133,6 +133,53 @@ void BM_ReluLoop(benchmark::State& state) {
 }
 BENCHMARK(BM_ReluLoop);
 
+// Position-independent vector math (lane_exact: blocks through aligned, padded buffers) against
+// Eigen's direct evaluation, whose scalar head/tail make results depend on position: the price
+// of bitwise determinism in -march=native builds.
+void BM_TanhTensor(benchmark::State& state) {
+  grove::ThreadCountGuard threads(1);
+  grove::Rng rng(4);
+  const TF a = TF::randn({kElems}, rng);
+  for (auto _ : state) {
+    TF c = grove::tanh(a);
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_bytes(state, 2.0 * 4 * kElems);
+}
+BENCHMARK(BM_TanhTensor);
+
+void BM_TanhEigenDirect(benchmark::State& state) {
+  grove::Rng rng(4);
+  const TF a = TF::randn({kElems}, rng);
+  std::vector<float> c(kElems);
+  for (auto _ : state) {
+    Eigen::Map<Eigen::ArrayXf>(c.data(), Eigen::Index(kElems)) =
+        Eigen::Map<const Eigen::ArrayXf>(a.data(), Eigen::Index(kElems)).tanh();
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_bytes(state, 2.0 * 4 * kElems);
+}
+BENCHMARK(BM_TanhEigenDirect);
+
+// lane_sum (association fixed by index) against Eigen's sum (association moves with the address).
+void BM_SumTensor(benchmark::State& state) {
+  grove::ThreadCountGuard threads(1);
+  grove::Rng rng(5);
+  const TF a = TF::randn({kElems}, rng);
+  for (auto _ : state) benchmark::DoNotOptimize(a.sum().item());
+  set_bytes(state, 4.0 * kElems);
+}
+BENCHMARK(BM_SumTensor);
+
+void BM_SumEigen(benchmark::State& state) {
+  grove::Rng rng(5);
+  const TF a = TF::randn({kElems}, rng);
+  for (auto _ : state) benchmark::DoNotOptimize(Eigen::Map<const Eigen::ArrayXf>(a.data(), Eigen::Index(kElems)).sum());
+  set_bytes(state, 4.0 * kElems);
+}
+BENCHMARK(BM_SumEigen);
+
 // ---- Interleaved A/B: each iteration runs grove then the baseline, timing both with the
 // thread CPU clock; the counters are medians and the median ratio. On a shared machine this is
 // far more stable than comparing two benchmarks that ran seconds apart. One thread.

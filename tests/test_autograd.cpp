@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -195,4 +196,15 @@ TEST_CASE("gradients of views land in the right places") {
   CHECK(a.is_leaf());  // reshape of a non-grad tensor is a plain leaf
   (a.slice(1, 1, 3).transpose() * TD::from_vector({1, 2}, {2, 1})).sum().backward();
   CHECK(a.grad().to_vector() == std::vector<double>{0, 1, 2, 0, 1, 2});
+}
+
+TEST_CASE("gradcheck: tolerances and step are validated") {
+  const auto f = [](const std::vector<TD>& xs) { return (xs[0] * xs[0]).sum(); };
+  const std::vector<TD> x = {TD::ones({2})};
+  CHECK_THROWS_WITH_AS(grove::gradcheck(f, x, {.eps = 0.0}), "gradcheck: eps must be in (0, inf), got 0", grove::ValueError);
+  CHECK_THROWS_WITH_AS(grove::gradcheck(f, x, {.eps = 1e-6, .atol = -1.0}), "gradcheck: atol must be in [0, inf), got -1",
+                       grove::ValueError);
+  CHECK_THROWS_WITH_AS(grove::gradcheck(f, x, {.eps = 1e-6, .atol = 1e-5, .rtol = std::nan("")}),
+                       "gradcheck: rtol must be in [0, inf), got nan", grove::ValueError);
+  CHECK(grove::gradcheck(f, x));
 }

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
+#include <utility>
 #include <future>
 #include <memory>
 #include <thread>
@@ -77,7 +79,10 @@ TEST_CASE("Rng: shuffle is a permutation and streams are independent of draws") 
 }
 
 TEST_CASE("threads: set_num_threads validates and parallel_for covers the range once") {
-  CHECK_THROWS_WITH_AS(set_num_threads(0), "set_num_threads: n must be >= 1, got 0", ValueError);
+  CHECK_THROWS_WITH_AS(set_num_threads(0), "set_num_threads: n must be in [1, 4096], got 0", ValueError);
+  // A huge count would start that many OS threads at the next parallel loop.
+  CHECK_THROWS_WITH_AS(set_num_threads(1000000000), "set_num_threads: n must be in [1, 4096], got 1000000000",
+                       ValueError);
   for (std::size_t threads : {1u, 2u, 4u}) {
     ThreadCountGuard guard(threads);
     CHECK(num_threads() == threads);
@@ -87,6 +92,20 @@ TEST_CASE("threads: set_num_threads validates and parallel_for covers the range 
     });
     for (auto& h : hits) CHECK(h.load() == 1);
   }
+}
+
+TEST_CASE("threads: a huge grain or an empty range still covers the range exactly once") {
+  for (const std::size_t grain : {std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max() - 1,
+                                  std::size_t{1} << 63}) {
+    std::vector<std::pair<std::size_t, std::size_t>> calls;
+    parallel_for(3, 8, grain, [&](std::size_t lo, std::size_t hi) { calls.emplace_back(lo, hi); });
+    CHECK(calls == std::vector<std::pair<std::size_t, std::size_t>>{{3, 8}});  // was skipped: the chunk count wrapped to 0
+  }
+  int runs = 0;
+  parallel_for(5, 5, 1, [&](std::size_t, std::size_t) { ++runs; });
+  parallel_for(9, 5, 1, [&](std::size_t, std::size_t) { ++runs; });
+  parallel_for_chunks(0, [&](std::size_t) { ++runs; });
+  CHECK(runs == 0);
 }
 
 TEST_CASE("threads: nested parallel regions run serially and exceptions propagate") {

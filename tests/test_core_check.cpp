@@ -17,7 +17,10 @@ TEST_CASE("format_number: shortest round trip, fixed digits, special values") {
   CHECK(format_number(0.1) == "0.1");
   CHECK(format_number(1e-8) == "1e-08");
   CHECK(format_number(-3.0) == "-3");
-  CHECK(format_number(2000000.0) == "2000000");
+  CHECK(format_number(2000000.0) == "2000000");  // whole numbers below 2^53 in full
+  CHECK(format_number(1e12) == "1000000000000");
+  CHECK(format_number(-0.0) == "-0");
+  CHECK(format_number(1e20) == "1e+20");
   CHECK(format_number(std::nan("")) == "nan");
   CHECK(format_number(-std::numeric_limits<double>::infinity()) == "-inf");
   CHECK(format_number(0.123456, 3) == "0.123");

@@ -373,6 +373,14 @@ TEST_CASE("fit_boosting: a bad or misconfigured rank fails every rank with an er
        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(io::fnv1a64(w.payload().data(), w.payload().size())));
        return std::string(hex);
      }() + "; rank 2 has param max_depth = 5, rank 0 has 2");
+  // Categorical features are refused rather than binned as numbers.
+  expect_all(2, [&](Communicator& c) {
+    const Data s = shard(all, c.rank(), 2);
+    trees::GradientBoostingClassifierParams q = p;
+    q.categorical_features = {1};
+    fit_boosting<GradientBoostingClassifier>(c, q, s.X, s.y);
+  }, op + ": rank 0: " + op + ": categorical_features are not supported in distributed training yet; rank 1: " + op +
+         ": categorical_features are not supported in distributed training yet");
   // No rows anywhere; absolute error.
   expect_all(2, [&](Communicator& c) {
     fit_boosting<GradientBoostingClassifier>(c, p, Tensor<float>(Shape{0, 4}), Tensor<float>(Shape{0}));

@@ -118,3 +118,12 @@ TEST_CASE("BinaryWriter::save: round trip, and failures are IoError naming the p
   CHECK_THROWS_WITH_AS(w.save("/nonexistent-dir/model.bin", "grove.test.Io", 3),
                        "save: cannot write '/nonexistent-dir/model.bin': No such file or directory", IoError);
 }
+
+TEST_CASE("BinaryReader::open: a file that never ends stops at the allocation limit") {
+  const std::size_t old = set_allocation_limit(std::size_t{1} << 20);
+  CHECK_THROWS_WITH_AS(io::BinaryReader::open("/dev/zero", "grove.test.Io", 1),
+                       "load: '/dev/zero' holds more bytes than the allocation limit of 1048576", FormatError);
+  set_allocation_limit(old);
+  CHECK_THROWS_WITH_AS(io::BinaryReader::open(tmp_dir(), "grove.test.Io", 1),
+                       doctest::Contains("not a grove model file (bad magic)"), FormatError);
+}

@@ -112,12 +112,12 @@ TEST_CASE("label and length errors") {
                        "accuracy: y_true has 3 elements, y_pred has 2", ValueError);
   CHECK_THROWS_WITH_AS(metrics::accuracy(vec<int>({}), vec<int>({})), "accuracy: y_true is empty", ValueError);
   CHECK_THROWS_WITH_AS(metrics::accuracy(vec<double>({0, 2.5}), vec<int>({0, 1})),
-                       "accuracy: y_true[1] = 2.5 is not a class label (expected an integer in 0..1048575)",
+                       "accuracy: y_true[1] = 2.5 is not a class label (expected an integer in 0..65535)",
                        ValueError);
   CHECK_THROWS_WITH_AS(metrics::f1(vec<int>({0, 1}), vec<int>({-1, 1})),
-                       "f1: y_pred[0] = -1 is not a class label (expected an integer in 0..1048575)", ValueError);
+                       "f1: y_pred[0] = -1 is not a class label (expected an integer in 0..65535)", ValueError);
   CHECK_THROWS_WITH_AS(metrics::recall(vec<float>({0, std::nanf("")}), vec<int>({0, 1})),
-                       "recall: y_true[1] = nan is not a class label (expected an integer in 0..1048575)",
+                       "recall: y_true[1] = nan is not a class label (expected an integer in 0..65535)",
                        ValueError);
   CHECK_THROWS_WITH_AS(metrics::confusion_matrix(vec<int>({0, 3}), vec<int>({0, 1}), 3),
                        "confusion_matrix: y_true[1] = 3 is not a class label (expected an integer in 0..2)",
@@ -126,7 +126,7 @@ TEST_CASE("label and length errors") {
                        "accuracy: y_true must be a vector ([n] or [n,1]), got shape [2,3]", ValueError);
   CHECK_THROWS_WITH_AS(metrics::precision_per_class(vec<int>({1}), vec<int>({2000000})),
                        "precision_per_class: y_pred[0] = 2000000 is not a class label (expected an integer in "
-                       "0..1048575)",
+                       "0..65535)",
                        ValueError);
 }
 
@@ -222,4 +222,41 @@ TEST_CASE("regression errors") {
   CHECK_THROWS_WITH_AS(metrics::r2(vec<double>({std::nan("")}), vec<double>({1})),
                        "r2: y_true[0] = nan is not finite", ValueError);
   CHECK_THROWS_WITH_AS(metrics::mse(vec<double>({}), vec<double>({})), "mse: y_true is empty", ValueError);
+}
+
+TEST_CASE("degenerate inputs: huge labels, empty probability columns, extreme values") {
+  // Labels use core's one reader and limit: a stray huge label is refused, not a 10^12-cell matrix.
+  CHECK_THROWS_WITH_AS(metrics::confusion_matrix(vec<std::int64_t>({0, 1000000000000}), vec<std::int64_t>({0, 1})),
+                       "confusion_matrix: y_true[1] = 1000000000000 is not a class label (expected an integer in "
+                       "0..65535)",
+                       ValueError);
+  // Within the class limit the k x k matrix is still checked against the allocation limit.
+  const std::size_t old = set_allocation_limit(1000000);
+  CHECK_THROWS_WITH_AS(metrics::confusion_matrix(vec<int>({0, 60000}), vec<int>({0, 1})),
+                       "confusion_matrix: a 60001 x 60001 matrix needs 3600120001 x 8 bytes, more than the "
+                       "allocation limit of 1000000 bytes",
+                       ValueError);
+  set_allocation_limit(old);
+  CHECK(metrics::confusion_matrix(vec<int>({0, 2}), vec<int>({2, 2})).to_vector() ==
+        std::vector<std::int64_t>{0, 0, 1, 0, 0, 0, 0, 0, 1});
+  // [n,0] probabilities: no column to read (before: labels were read as column indices past the row).
+  CHECK_THROWS_WITH_AS(metrics::log_loss(vec<int>({0, 3}), mat({}, 2, 0)),
+                       "log_loss: probabilities must be [n] (binary), [n,1] (binary) or [n,k] with k >= 2, got shape "
+                       "[2,0]",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(metrics::log_loss(vec<int>({0}), vec<double>({0.5}), std::nan("")),
+                       "log_loss: eps must be in (0, 0.5), got nan", ValueError);
+  CHECK_THROWS_WITH_AS(metrics::roc_auc(vec<int>({0, 1}), mat({}, 2, 0)), "roc_auc: scores has 0 columns", ValueError);
+  // Infinite scores still rank; NaN scores and labels are refused.
+  CHECK(metrics::roc_auc(vec<int>({0, 1, 0, 1}),
+                         vec<double>({-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
+                                      0.2, 0.7})) == 1.0);
+  CHECK_THROWS_WITH_AS(metrics::roc_auc(vec<double>({0, std::nan("")}), vec<double>({0.1, 0.2})),
+                       "roc_auc: y_true[1] = nan is not a class label (expected an integer in 0..1)", ValueError);
+  // r2 of values near DBL_MAX: the squares would overflow to inf/inf = nan without scaling.
+  const double big = 1e300;
+  CHECK(metrics::r2(vec<double>({big, -big, 0.5 * big}), vec<double>({big, -big, 0.5 * big})) == 1.0);
+  const double r = metrics::r2(vec<double>({big, -big, 0.5 * big}), vec<double>({0.9 * big, -big, 0.5 * big}));
+  CHECK(std::isfinite(r));
+  CHECK(r == Approx(1.0 - 0.01 / (13.0 / 6.0)));  // scaled: y = [1, -1, 0.5], mean 1/6
 }

@@ -23,6 +23,18 @@ std::vector<std::uint32_t> pack(const std::vector<std::vector<std::uint32_t>>& c
   return words;
 }
 
+// Grows one tree over every row (tree stream seeded 1); lists its leaves in `leaves`.
+trees::Tree grow_all_rows(const trees::BinMapper& mapper, const trees::BinnedMatrix& binned, const GrowerParams& gp,
+                          const std::vector<float>& stats, const std::vector<std::uint32_t>& features,
+                          std::vector<TreeGrower::Leaf>& leaves) {
+  TreeGrower grower(mapper, binned, gp);
+  std::vector<std::uint32_t> rows(binned.n_rows);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::uint32_t>(i);
+  std::vector<double> gain(mapper.n_features(), 0.0);
+  Rng tree_rng(1);
+  return grower.grow(rows, stats.data(), features, tree_rng, gain, leaves);
+}
+
 }  // namespace
 
 TEST_CASE("accumulate_group: per-bin sums of each feature over gathered or contiguous rows, any channel count") {
@@ -218,6 +230,57 @@ TEST_CASE("BinnedMatrix: four codes a word, per feature as the mapper bins them,
                           std::uint32_t{b.code(2, 1)} << 16 | std::uint32_t{b.code(3, 1)} << 24));
 }
 
+TEST_CASE("BinnedMatrix: a categorical feature's codes are its categories, beside numeric features in a group") {
+  // Features 0 and 2 numeric, 1 categorical with 255 categories (codes up to 254, NaN bin 255),
+  // 3 categorical with 3; 21 rows: two 8-row interleaved blocks and a 5-row tail.
+  const std::size_t n = 21, d = 4;
+  std::vector<float> x(n * d);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i * d + 0] = static_cast<float>(i) * 0.5f - 3.0f;
+    x[i * d + 1] = static_cast<float>((i * 37) % 255);
+    x[i * d + 2] = static_cast<float>(n - i);
+    x[i * d + 3] = i % 4 == 3 ? nan : static_cast<float>(i % 4);
+  }
+  x[4 * d + 1] = 254.0f;
+  x[9 * d + 1] = nan;
+  x[18 * d + 1] = nan;  // in the tail
+  const trees::BinMapper mapper = trees::BinMapper::fit(x.data(), n, d, 255, {0, 255, 0, 3});
+  REQUIRE(mapper.categorical(1));
+  REQUIRE(mapper.n_bins(1) == 255);
+  const trees::BinnedMatrix b = trees::BinnedMatrix::build(mapper, x.data(), n, d);
+  for (std::size_t i = 0; i < n; ++i) {
+    CAPTURE(i);
+    CHECK(b.code(1, i) == (std::isnan(x[i * d + 1]) ? 255u : static_cast<unsigned>(x[i * d + 1])));
+    CHECK(b.code(3, i) == (i % 4 == 3 ? 3u : static_cast<unsigned>(i % 4)));
+    for (std::size_t f = 0; f < d; ++f) CHECK(b.code(f, i) == mapper.bin(f, x[i * d + f]));
+  }
+  CHECK(b.code(1, 4) == 254);
+  CHECK(b.code(1, 9) == mapper.nan_bin(1));
+  CHECK(b.code(0, 20) == mapper.bin(0, 7.0f));  // the numeric neighbours keep their own codes
+  CHECK(b.code(2, 0) == mapper.bin(2, 21.0f));
+}
+
+TEST_CASE("RowPartition: a category set sends its bins left, the missing bin by its own membership") {
+  // Categories 0..4, missing bin 5; the set {1, 3} plus, second time, the missing bin.
+  const std::vector<std::uint32_t> words = pack({{0, 1, 5, 3, 2, 1, 4, 5, 3}});
+  for (bool missing_left : {false, true}) {
+    CAPTURE(missing_left);
+    std::uint64_t set[4] = {(1u << 1) | (1u << 3) | (missing_left ? 1u << 5 : 0u), 0, 0, 0};
+    const BinRule rule{trees::FeatureCodes{words.data(), 0}, 5, 0, false, set};
+    std::vector<std::uint32_t> rows = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    RowPartition part;
+    const std::vector<std::size_t> n_left = part.split(rows.data(), rows.size(), {{0, 9}}, {rule});
+    if (missing_left) {
+      CHECK(n_left == std::vector<std::size_t>{6});
+      CHECK(rows == std::vector<std::uint32_t>{1, 2, 3, 5, 7, 8, 0, 4, 6});
+    } else {
+      CHECK(n_left == std::vector<std::size_t>{4});
+      CHECK(rows == std::vector<std::uint32_t>{1, 3, 5, 8, 0, 2, 4, 6, 7});
+    }
+  }
+}
+
 TEST_CASE("RowPartition: stable, missing values by the default direction, blocks split like one pass") {
   // Feature codes: threshold 1 sends codes 0, 1 left; code 3 is the missing-value bin.
   const std::vector<std::uint32_t> words = pack({{0, 2, 3, 1, 2, 0, 3, 1}});
@@ -342,13 +405,8 @@ TEST_CASE("TreeGrower: past the histogram budget, subtrees build children direct
     gp.criterion = CriterionSpec{CriterionKind::SquaredError, 2, 0.0};
     gp.max_depth = 0;
     gp.histogram_budget = budget;
-    TreeGrower grower(mapper, binned, gp);
-    std::vector<std::uint32_t> rows(n);
-    for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i);
-    std::vector<double> gain(d, 0.0);
     std::vector<TreeGrower::Leaf> leaves;
-    Rng tree_rng(1);
-    const trees::Tree t = grower.grow(rows, stats.data(), features, tree_rng, gain, leaves);
+    const trees::Tree t = grow_all_rows(mapper, binned, gp, stats, features, leaves);
     CHECK(check_tree(t, TreeChecks{d}).empty());
     std::size_t exact = 0;
     for (std::size_t i = 0; i < n; ++i) exact += t.predict_value(x.data() + i * d) == y[i] ? 1 : 0;
@@ -390,13 +448,8 @@ TEST_CASE("TreeGrower: the same tree on 1, 2 and 3 threads, however the group ta
     GrowerParams gp;
     gp.criterion = CriterionSpec{CriterionKind::Newton, 2, 1.0};
     gp.max_depth = 7;
-    TreeGrower grower(mapper, binned, gp);
-    std::vector<std::uint32_t> rows(n);
-    for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i);
-    std::vector<double> gain(d, 0.0);
     std::vector<TreeGrower::Leaf> leaves;
-    Rng tree_rng(1);
-    grown.push_back(grower.grow(rows, stats.data(), features, tree_rng, gain, leaves));
+    grown.push_back(grow_all_rows(mapper, binned, gp, stats, features, leaves));
   }
   REQUIRE(grown[0].nodes.size() > 100);
   for (std::size_t t = 1; t < grown.size(); ++t) {
@@ -404,5 +457,61 @@ TEST_CASE("TreeGrower: the same tree on 1, 2 and 3 threads, however the group ta
     REQUIRE(grown[t].nodes.size() == grown[0].nodes.size());
     CHECK(std::memcmp(grown[t].nodes.data(), grown[0].nodes.data(), grown[0].nodes.size() * sizeof(trees::TreeNode)) == 0);
     CHECK(grown[t].values == grown[0].values);
+  }
+}
+
+TEST_CASE("TreeGrower: a categorical feature inside a code group, kept or scratch histograms, 1 to 3 threads") {
+  // Feature 2 (the middle of the first group) has 40 categories; the target is membership of a
+  // category in {3, 7, 8, 19, 25, 33} plus noise from numeric feature 0. Every way of building
+  // the histograms must grow the same tree, whose root splits on the categories exactly.
+  const std::size_t n = 20000, d = 5, k = 40;
+  Rng rng(31);
+  std::vector<float> x(n * d), stats(2 * n);
+  auto member = [](std::size_t c) { return c == 3 || c == 7 || c == 8 || c == 19 || c == 25 || c == 33; };
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t f = 0; f < d; ++f) x[i * d + f] = static_cast<float>(rng.normal());
+    const auto c = static_cast<std::size_t>(rng.below(k));
+    x[i * d + 2] = rng.uniform() < 0.05 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
+    const double s = (member(c) ? 3.0 : -3.0) + 0.3 * x[i * d];
+    stats[2 * i] = static_cast<float>(s);
+    stats[2 * i + 1] = 1.0f;
+  }
+  std::vector<std::uint16_t> cats(d, 0);
+  cats[2] = static_cast<std::uint16_t>(k);
+  const trees::BinMapper mapper = trees::BinMapper::fit(x.data(), n, d, 255, cats);
+  const trees::BinnedMatrix binned = trees::BinnedMatrix::build(mapper, x.data(), n, d);
+  const std::vector<std::uint32_t> features{0, 1, 2, 3, 4};
+  std::vector<trees::Tree> grown;
+  for (std::size_t budget : {std::size_t{1} << 30, std::size_t{0}})
+    for (std::size_t threads : {1, 2, 3}) {
+      CAPTURE(budget);
+      CAPTURE(threads);
+      ThreadCountGuard guard(threads);
+      GrowerParams gp;
+      gp.criterion = CriterionSpec{CriterionKind::SquaredError, 2, 0.0};
+      gp.max_depth = 10;  // deep nodes hold fewer rows than bins: scratch scans narrow to occupied bins
+      gp.histogram_budget = budget;
+      gp.categorical.min_data_per_category = 1.0;
+      std::vector<TreeGrower::Leaf> leaves;
+      grown.push_back(grow_all_rows(mapper, binned, gp, stats, features, leaves));
+    }
+  const trees::Tree& t = grown[0];
+  REQUIRE(t.nodes.size() > 500);
+  REQUIRE(t.nodes[0].categorical());
+  CHECK(t.nodes[0].feature() == 2u);
+  // The root's set is exactly the members (or exactly the others), so each side is pure.
+  const std::uint32_t* set = t.categories.data() + t.nodes[0].category_offset();
+  for (std::size_t c = 0; c < k; ++c) {
+    CAPTURE(c);
+    const bool left = ((set[1 + c / 32] >> (c % 32)) & 1u) != 0;
+    const bool member_left = ((set[1 + 3 / 32] >> 3) & 1u) != 0;
+    CHECK(left == (member(c) == member_left));
+  }
+  for (std::size_t g = 1; g < grown.size(); ++g) {
+    CAPTURE(g);
+    REQUIRE(grown[g].nodes.size() == t.nodes.size());
+    CHECK(std::memcmp(grown[g].nodes.data(), t.nodes.data(), t.nodes.size() * sizeof(trees::TreeNode)) == 0);
+    CHECK(grown[g].values == t.values);
+    CHECK(grown[g].categories == t.categories);
   }
 }

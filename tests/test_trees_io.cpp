@@ -155,12 +155,12 @@ TEST_CASE("load: a well-formed file with bad indices is rejected before use") {
   CHECK_NOTHROW(DecisionTreeRegressor::load(craft(2, 1)));
   const std::string bad_child = craft(7, 0);
   CHECK_THROWS_WITH_AS(DecisionTreeRegressor::load(bad_child),
-                       ("load: '" + bad_child + "' at byte 600: tree 0: node 0 has children 1, 7 (valid: 1..2)").c_str(),
+                       ("load: '" + bad_child + "' at byte 805: tree 0: node 0 has children 1, 7 (valid: 1..2)").c_str(),
                        FormatError);
   CHECK_THROWS_AS(DecisionTreeRegressor::load(craft(0, 0)), FormatError);  // a cycle back to the root
   const std::string bad_feature = craft(2, 5);
   CHECK_THROWS_WITH_AS(DecisionTreeRegressor::load(bad_feature),
-                       ("load: '" + bad_feature + "' at byte 600: tree 0: node 0 splits on feature 5 of 2").c_str(),
+                       ("load: '" + bad_feature + "' at byte 805: tree 0: node 0 splits on feature 5 of 2").c_str(),
                        FormatError);
 }
 

@@ -128,10 +128,12 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(p.learning_rate == 0.05);
   CHECK(p.loss == Loss::AbsoluteError);
   const auto all = get_params(p);
-  REQUIRE(all.size() == 13);
+  REQUIRE(all.size() == 18);
   CHECK(all[0] == std::pair<std::string, std::string>{"n_estimators", "100"});
   CHECK(all[1] == std::pair<std::string, std::string>{"learning_rate", "0.05"});
-  CHECK(all.back() == std::pair<std::string, std::string>{"loss", "absolute_error"});
+  CHECK(all[12] == std::pair<std::string, std::string>{"loss", "absolute_error"});
+  CHECK(all[13] == std::pair<std::string, std::string>{"categorical_features", ""});
+  CHECK(all.back() == std::pair<std::string, std::string>{"min_data_per_category", "10"});
   // Text written by get_params reads back to the same params.
   GradientBoostingRegressorParams q;
   for (const auto& [name, value] : all) set_param(q, name, value);
@@ -150,7 +152,8 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
 
   CHECK_THROWS_WITH_AS(set_param(f, "max_dept", "3"),
                        "set_param: unknown parameter 'max_dept' (known: n_estimators, max_depth, max_bins, seed, "
-                       "max_leaves, min_split_gain, min_samples_leaf, max_features, criterion, bootstrap, oob_score)",
+                       "max_leaves, min_split_gain, min_samples_leaf, max_features, criterion, bootstrap, oob_score, "
+                       "categorical_features, max_cat_to_onehot, max_cat_threshold, cat_smooth, min_data_per_category)",
                        ValueError);
   CHECK_THROWS_WITH_AS(set_param(f, "max_depth", "3.5"), "set_param: cannot read '3.5' as max_depth", ValueError);
   CHECK_THROWS_WITH_AS(set_param(f, "criterion", "mse"), "set_param: cannot read 'mse' as criterion", ValueError);

@@ -11,5 +11,6 @@
 #include "grove/model_selection.hpp"
 #include "grove/nn.hpp"
 #include "grove/optim.hpp"
+#include "grove/serving.hpp"
 #include "grove/tensor.hpp"
 #include "grove/trees.hpp"

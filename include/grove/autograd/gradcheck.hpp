@@ -3,13 +3,14 @@
 
 #include <cmath>
 #include <cstddef>
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "grove/autograd/engine.hpp"
 #include "grove/autograd/node.hpp"
+#include "grove/core/check.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/tensor/tensor.hpp"
 
@@ -35,6 +36,9 @@ struct GradcheckResult {
 /// w^T J that backward computes. Inputs are copied: f sees leaves with requires_grad(true).
 template <class F>
 GradcheckResult gradcheck(F&& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions options = {}) {
+  detail::check_range("gradcheck", "eps", options.eps, {.lo = 0, .lo_open = true});
+  detail::check_range("gradcheck", "atol", options.atol, {.lo = 0});
+  detail::check_range("gradcheck", "rtol", options.rtol, {.lo = 0});
   std::vector<Tensor<double>> xs;
   xs.reserve(inputs.size());
   for (const Tensor<double>& x : inputs) {
@@ -74,10 +78,8 @@ GradcheckResult gradcheck(F&& f, const std::vector<Tensor<double>>& inputs, Grad
       result.max_abs_error = std::max(result.max_abs_error, err);
       if (!(err <= options.atol + options.rtol * std::abs(numeric)) && result.ok) {
         result.ok = false;
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "gradcheck: input %zu element %zu: analytic %.10g vs numeric %.10g", t, i, a,
-                      numeric);
-        result.message = buf;
+        result.message = "gradcheck: input " + std::to_string(t) + " element " + std::to_string(i) + ": analytic " +
+                         format_number(a, 10) + " vs numeric " + format_number(numeric, 10);
       }
     }
   }

@@ -229,10 +229,15 @@ namespace detail {
 
 }  // namespace detail
 
-/// Sets the number of threads for all of grove's parallel work; n must be >= 1. Calling it inside
-/// a parallel_for body (in_parallel_region()) is an Error.
+/// Most threads set_num_threads accepts (each is an OS thread the pool may start).
+inline constexpr std::size_t kMaxThreads = 4096;
+
+/// Sets the number of threads for all of grove's parallel work; n must be in [1, kMaxThreads].
+/// Calling it inside a parallel_for body (in_parallel_region()) is an Error.
 inline void set_num_threads(std::size_t n) {
-  if (n == 0) detail::throw_value_error("set_num_threads: n must be >= 1, got 0");
+  if (n == 0 || n > kMaxThreads)
+    detail::throw_value_error("set_num_threads: n must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                              std::to_string(n));
   if (detail::ThreadPool::in_parallel_region()) detail::throw_resize_in_region("set_num_threads");
   detail::ThreadPool::instance().set_threads(n);
 }
@@ -254,7 +259,7 @@ inline void parallel_for(std::size_t begin, std::size_t end, std::size_t grain,
   if (end <= begin) return;
   if (grain == 0) grain = 1;
   const std::size_t n = end - begin;
-  const std::size_t n_chunks = (n + grain - 1) / grain;
+  const std::size_t n_chunks = n / grain + (n % grain != 0);  // (n + grain - 1) / grain overflows for a huge grain
   if (n_chunks == 1) {
     body(begin, end);
     return;

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "grove/core/format.hpp"
+
 #if defined(_WIN32)
 #include <io.h>
 #else
@@ -69,11 +71,22 @@ private:
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     const double eta = rate > 0 && total_ > done ? static_cast<double>(total_ - done) / rate : 0.0;
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "\r%s %zu/%zu (%3.0f%%) %.1f/s ETA %s", label_.c_str(), done, total_,
-                  total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0, rate,
-                  format_seconds(eta).c_str());
-    std::fputs(buf, out_);
+    const double percent = total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0;
+    const std::string pct = format_fixed(percent, 0);
+    std::string line = "\r";
+    line += label_;
+    line += ' ';
+    line += std::to_string(done);
+    line += '/';
+    line += std::to_string(total_);
+    line += " (";
+    if (pct.size() < 3) line.append(3 - pct.size(), ' ');
+    line += pct;
+    line += "%) ";
+    line += format_fixed(rate, 1);
+    line += "/s ETA ";
+    line += format_seconds(eta);
+    std::fputs(line.c_str(), out_);
     if (!extra.empty()) {
       std::fputc(' ', out_);
       std::fwrite(extra.data(), 1, extra.size(), out_);
@@ -84,13 +97,17 @@ private:
   }
 
   static std::string format_seconds(double s) {
-    char buf[32];
+    // An ETA beyond ~30 years (or a non-finite one) is shown as such, not cast to an overflowing long.
+    if (!(s < 1e9)) return "unknown";
     const long total = static_cast<long>(s + 0.5);
-    if (total >= 3600)
-      std::snprintf(buf, sizeof buf, "%ldh%02ldm", total / 3600, (total / 60) % 60);
-    else
-      std::snprintf(buf, sizeof buf, "%ldm%02lds", total / 60, total % 60);
-    return buf;
+    const bool hours = total >= 3600;
+    const long major = hours ? total / 3600 : total / 60, minor = hours ? (total / 60) % 60 : total % 60;
+    std::string out = std::to_string(major);
+    out += hours ? "h" : "m";
+    if (minor < 10) out += '0';
+    out += std::to_string(minor);
+    out += hours ? 'm' : 's';
+    return out;
   }
 
   std::string label_;

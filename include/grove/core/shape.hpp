@@ -50,11 +50,28 @@ public:
     --n_;
   }
 
-  /// Product of the extents (1 for a scalar shape).
-  std::size_t numel() const noexcept {
+  /// Product of the extents (1 for a scalar shape, 0 when any extent is 0). A product that does
+  /// not fit in size_t is a ShapeError: "Shape::numel: shape [9223372036854775809,2] has more
+  /// elements than fit in size_t".
+  std::size_t numel() const { return checked_numel("Shape::numel"); }
+
+  /// numel() with `op` naming the caller in the error.
+  std::size_t checked_numel(const char* op) const {
+    if (numel_overflows()) too_large(op);
     std::size_t p = 1;
     for (std::size_t i = 0; i < n_; ++i) p *= d_[i];
     return p;
+  }
+
+  /// True when the element count does not fit in size_t (never for a shape with a 0 extent).
+  bool numel_overflows() const noexcept {
+    std::size_t p = 1;
+    bool overflow = false;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (d_[i] == 0) return false;
+      overflow = __builtin_mul_overflow(p, d_[i], &p) || overflow;
+    }
+    return overflow;
   }
 
   std::vector<std::size_t> to_vector() const { return {begin(), end()}; }
@@ -73,6 +90,7 @@ private:
     }
     n_ = n;
   }
+  [[noreturn, gnu::cold]] void too_large(const char* op) const;
   [[noreturn, gnu::cold]] static void too_many(std::size_t n) {
     detail::throw_value_error("Shape: " + std::to_string(n) + " dimensions, at most " +
                               std::to_string(kMaxDims) + " supported");
@@ -91,6 +109,11 @@ inline std::string to_string(const Shape& s) {
   }
   out += ']';
   return out;
+}
+
+inline void Shape::too_large(const char* op) const {
+  detail::throw_shape_error(std::string(op) + ": shape " + to_string(*this) +
+                            " has more elements than fit in size_t");
 }
 
 /// Row-major (C order) strides for a shape, in elements.
@@ -117,6 +140,9 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
                                 to_string(b));
     out[i] = da == 1 ? db : da;
   }
+  if (out.numel_overflows())
+    detail::throw_shape_error(std::string(op) + ": broadcasting " + to_string(a) + " and " + to_string(b) +
+                              " gives " + to_string(out) + ", which has more elements than fit in size_t");
   return out;
 }
 

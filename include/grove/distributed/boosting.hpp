@@ -142,6 +142,8 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
     if (params.loss == trees::Loss::AbsoluteError)
       throw_value_error(op + ": loss absolute_error cannot train on sharded rows (a leaf's median needs every "
                         "residual); use squared_error");
+    if (!params.categorical_features.empty())
+      throw_value_error(op + ": categorical_features are not supported in distributed training yet");
     train.X = float_matrix(X, op);
     if (train.features() == 0) throw_value_error(op + ": X has no features (shape " + to_string(X.shape()) + ")");
     k = shard_targets<kClassifier>(y, train.rows(), op, 0, train.y);

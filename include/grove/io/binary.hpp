@@ -9,13 +9,13 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/io/file.hpp"
 
@@ -111,13 +111,11 @@ public:
     validate(expected_kind, max_kind_version);
   }
 
-  /// Reads the file at `path` (FormatError if it cannot be opened).
+  /// Reads the file at `path` (FormatError if it cannot be opened, or if it holds more bytes
+  /// than the allocation limit: a device such as /dev/zero never ends).
   static BinaryReader open(const std::string& path, std::string_view expected_kind,
                            std::uint32_t max_kind_version) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) grove::detail::throw_format_error("load: cannot open '" + path + "'");
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return BinaryReader(std::move(bytes), path, expected_kind, max_kind_version);
+    return BinaryReader(read_bounded(path), path, expected_kind, max_kind_version);
   }
 
   std::uint32_t kind_version() const noexcept { return kind_version_; }
@@ -170,10 +168,28 @@ public:
 
   /// Throws a FormatError naming the source and the current byte offset.
   [[noreturn]] void fail(const std::string& what) const {
-    grove::detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
+    detail::throw_format_error("load: '" + source_ + "' at byte " + std::to_string(pos_) + ": " + what);
   }
 
 private:
+  static std::vector<unsigned char> read_bounded(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) detail::throw_format_error("load: cannot open '" + path + "'");
+    std::vector<unsigned char> bytes;
+    const std::size_t limit = allocation_limit();
+    unsigned char buf[1 << 16];
+    for (std::size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) {
+      if (got > limit - bytes.size()) {
+        std::fclose(f);
+        detail::throw_format_error("load: '" + path + "' holds more bytes than the allocation limit of " +
+                                   std::to_string(limit));
+      }
+      bytes.insert(bytes.end(), buf, buf + got);
+    }
+    std::fclose(f);
+    return bytes;
+  }
+
   void need(std::size_t n, const char* what) const {
     if (n > remaining())
       fail(std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, " +

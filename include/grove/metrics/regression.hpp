@@ -1,6 +1,7 @@
 #pragma once
 /// \file Regression scores: mse, rmse, mae, r2.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -8,9 +9,7 @@
 #include "grove/metrics/labels.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::metrics {
-
-namespace detail {
+namespace grove::detail {
 
 struct ValuePair {
   std::vector<double> y_true, y_pred;
@@ -22,7 +21,9 @@ ValuePair value_pair(const Tensor<A>& y_true, const Tensor<B>& y_pred, const cha
   return {finite_values(y_true, op, "y_true"), finite_values(y_pred, op, "y_pred")};
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::metrics {
 
 /// Mean squared error. Vectors ([n] or [n,1]) of equal, non-zero length; NaN/inf is a ValueError.
 template <class A, class B>
@@ -61,8 +62,19 @@ double mae(const Tensor<A>& y_true, const Tensor<B>& y_pred) {
 /// 1.0 when the predictions are exact and 0.0 otherwise, as in scikit-learn.
 template <class A, class B>
 double r2(const Tensor<A>& y_true, const Tensor<B>& y_pred) {
-  const auto v = detail::value_pair(y_true, y_pred, "r2");
+  auto v = detail::value_pair(y_true, y_pred, "r2");
   const std::size_t n = v.y_true.size();
+  // r2 is scale-free: scaling by a power of two (exact) keeps squares of values near DBL_MAX finite.
+  double largest = 0.0;
+  for (std::size_t i = 0; i < n; ++i) largest = std::max({largest, std::abs(v.y_true[i]), std::abs(v.y_pred[i])});
+  if (largest > 1.0) {
+    int exponent = 0;
+    std::frexp(largest, &exponent);
+    for (std::size_t i = 0; i < n; ++i) {
+      v.y_true[i] = std::ldexp(v.y_true[i], -exponent);
+      v.y_pred[i] = std::ldexp(v.y_pred[i], -exponent);
+    }
+  }
   // Constancy is tested exactly: a computed mean of equal values can differ from them by rounding.
   bool constant = true;
   for (double y : v.y_true) constant = constant && y == v.y_true[0];

@@ -11,15 +11,12 @@
 #include "grove/metrics/labels.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::metrics {
-
-namespace detail {
+namespace grove::detail {
 
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_one_class(const char* op, std::size_t cls,
                                                                     std::size_t count, std::size_t n) {
-  grove::detail::throw_value_error(std::string(op) + ": class " + std::to_string(cls) + " has " +
-                                   std::to_string(count) + " of " + std::to_string(n) +
-                                   " samples; AUC needs both positives and negatives");
+  throw_value_error(std::string(op) + ": class " + std::to_string(cls) + " has " + std::to_string(count) + " of " +
+                    std::to_string(n) + " samples; AUC needs both positives and negatives");
 }
 
 /// AUC of `scores` for the positives marked in `positive`: (sum of positive ranks - P(P+1)/2) / (P N),
@@ -52,7 +49,9 @@ inline double binary_auc(const std::vector<double>& scores, const std::vector<ch
   return (pos_rank_sum - p * (p + 1.0) / 2.0) / (p * q);
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::metrics {
 
 /// Area under the ROC curve. Binary: `scores` is [n] or [n,1] (higher = more likely class 1) and
 /// labels are 0/1. Multiclass: `scores` is [n,k] and the result is the unweighted mean of the k
@@ -64,18 +63,18 @@ double roc_auc(const Tensor<L>& y_true, const Tensor<S>& scores) {
   constexpr const char* op = "roc_auc";
   const std::size_t n = detail::vector_length(y_true, op, "y_true");
   if (scores.dim() != 1 && scores.dim() != 2)
-    grove::detail::throw_value_error(std::string("roc_auc: scores must be [n], [n,1] or [n,k], got shape ") +
-                                     to_string(scores.shape()));
+    detail::throw_value_error(std::string("roc_auc: scores must be [n], [n,1] or [n,k], got shape ") +
+                              to_string(scores.shape()));
   const std::size_t k = scores.dim() == 1 ? 1 : scores.shape()[1];
   if (scores.shape()[0] != n) detail::throw_length_mismatch(op, "y_true", n, "scores rows", scores.shape()[0]);
-  if (n == 0) detail::throw_empty(op, "y_true");
-  if (k == 0) grove::detail::throw_value_error("roc_auc: scores has 0 columns");
-  std::size_t max_label = 0;
-  const auto labels = detail::class_indices(y_true, op, "y_true", k == 1 ? 2 : k, max_label);
+  if (n == 0) detail::throw_empty_input(op, "y_true");
+  if (k == 0) detail::throw_value_error("roc_auc: scores has 0 columns");
+  const auto labels = detail::metric_labels(y_true, op, "y_true", k == 1 ? 2 : k).index;
   const Tensor<S> sc = scores.contiguous();
   const S* s = sc.data();
+  // Infinite scores still order the samples; NaN does not.
   for (std::size_t i = 0; i < n * k; ++i)
-    if (std::isnan(static_cast<double>(s[i]))) detail::throw_not_finite(op, "scores", i, "nan");
+    if (std::isnan(static_cast<double>(s[i]))) detail::throw_nonfinite_element(op, "scores", i, std::nan(""));
   std::vector<double> col(n);
   std::vector<char> positive(n);
   if (k == 1) {
@@ -89,7 +88,7 @@ double roc_auc(const Tensor<L>& y_true, const Tensor<S>& scores) {
   for (std::size_t c = 0; c < k; ++c) {
     for (std::size_t i = 0; i < n; ++i) {
       col[i] = static_cast<double>(s[i * k + c]);
-      positive[i] = labels[i] == c;
+      positive[i] = static_cast<std::size_t>(labels[i]) == c;
     }
     sum += detail::binary_auc(col, positive, c, op);
   }

@@ -15,6 +15,7 @@ namespace detail {
 
 struct ReluOp {
   static constexpr const char* name = "relu";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.max(typename X::Scalar(0)); }
   template <class G, class X, class Y> auto df(const G& g, const X& x, const Y&) const {
@@ -23,6 +24,7 @@ struct ReluOp {
 };
 struct SigmoidOp {
   static constexpr const char* name = "sigmoid";
+  static constexpr bool exact = false;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.logistic(); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y& y) const {
@@ -31,15 +33,18 @@ struct SigmoidOp {
 };
 struct TanhOp {
   static constexpr const char* name = "tanh";
+  static constexpr bool exact = false;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.tanh(); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y& y) const {
     return g * (typename Y::Scalar(1) - y * y);
   }
 };
-/// Exact GELU: x * Phi(x), Phi the standard normal CDF (PyTorch's default form).
+/// Exact GELU: x * Phi(x), Phi the standard normal CDF (PyTorch's default form). Its functors
+/// are scalar (std::erf has no SIMD form), so every element takes the same path: `exact`.
 struct GeluOp {
   static constexpr const char* name = "gelu";
+  static constexpr bool exact = true;
   double p = 0;
   template <class S>
   static S cdf(S v) { return S(0.5) * (S(1) + std::erf(v * S(0.70710678118654752440))); }

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include "grove/core/error.hpp"
+#include "grove/core/shape.hpp"
 #include "grove/tensor/tensor.hpp"
 
 namespace grove {
@@ -42,10 +43,12 @@ void check_mappable(const Tensor<T>& t, const char* op) {
 template <class Derived>
 Tensor<typename Derived::Scalar> from_eigen(const Eigen::DenseBase<Derived>& m) {
   using T = typename Derived::Scalar;
+  // Checked before Eigen evaluates (and allocates) rows x cols.
+  const Shape shape{static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
+  detail::tensor_elements<T>(shape, "from_eigen");
   const EigenMatrix<T> dense = m;  // evaluates the expression in row-major order
   std::vector<T> values(dense.data(), dense.data() + dense.size());
-  return Tensor<T>::from_vector(std::move(values),
-                                Shape{static_cast<std::size_t>(dense.rows()), static_cast<std::size_t>(dense.cols())});
+  return Tensor<T>::from_vector(std::move(values), shape);
 }
 
 /// A row-major Eigen copy of a 2-D tensor (ShapeError for other ranks).

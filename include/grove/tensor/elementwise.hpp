@@ -41,7 +41,7 @@ struct DivOp {
 template <class Op, class T>
 Tensor<T> binary_kernel(const Tensor<T>& a, const Tensor<T>& b) {
   const Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), Op::name);
-  Tensor<T> out = TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = TensorAccess::uninitialized<T>(shape, Op::name);
   const std::size_t n = out.size();
   T* o = out.data();
   const T* pa = a.data();
@@ -159,27 +159,34 @@ Tensor<T> node_output(const Node<T>& node) {
 
 // ---- unary ops: forward f(x) and backward df(g, x, y) as Eigen array expressions ----
 // Each op struct holds its parameter (if any); `p` is a double so one struct serves float and double.
+// `exact`: f and df are single IEEE operations (+ - * / sqrt, compare, select) that give the same
+// bits in a SIMD lane and in scalar code; the others (exp, log, pow, tanh, logistic) run through
+// lane_exact so an element's result never depends on its position.
 
 struct NegOp {
   static constexpr const char* name = "neg";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return -x; }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y&) const { return -g; }
 };
 struct ExpOp {
   static constexpr const char* name = "exp";
+  static constexpr bool exact = false;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.exp(); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y& y) const { return g * y; }
 };
 struct LogOp {
   static constexpr const char* name = "log";
+  static constexpr bool exact = false;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.log(); }
   template <class G, class X, class Y> auto df(const G& g, const X& x, const Y&) const { return g / x; }
 };
 struct SqrtOp {
   static constexpr const char* name = "sqrt";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.sqrt(); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y& y) const {
@@ -189,12 +196,14 @@ struct SqrtOp {
 };
 struct AbsOp {
   static constexpr const char* name = "abs";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return x.abs(); }
   template <class G, class X, class Y> auto df(const G& g, const X& x, const Y&) const { return g * x.sign(); }
 };
 struct PowOp {
   static constexpr const char* name = "pow";
+  static constexpr bool exact = false;
   double p = 1;
   template <class X> auto f(const X& x) const {
     using S = typename X::Scalar;
@@ -207,30 +216,35 @@ struct PowOp {
 };
 struct AddScalarOp {
   static constexpr const char* name = "add";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return x + typename X::Scalar(p); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y&) const { return g; }
 };
 struct MulScalarOp {
   static constexpr const char* name = "mul";
+  static constexpr bool exact = true;
   double p = 1;
   template <class X> auto f(const X& x) const { return x * typename X::Scalar(p); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y&) const { return g * typename G::Scalar(p); }
 };
 struct DivScalarOp {  // x / s (kept separate from x * (1/s) so results match plain division)
   static constexpr const char* name = "div";
+  static constexpr bool exact = true;
   double p = 1;
   template <class X> auto f(const X& x) const { return x / typename X::Scalar(p); }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y&) const { return g / typename G::Scalar(p); }
 };
 struct RSubScalarOp {  // s - x
   static constexpr const char* name = "sub";
+  static constexpr bool exact = true;
   double p = 0;
   template <class X> auto f(const X& x) const { return typename X::Scalar(p) - x; }
   template <class G, class X, class Y> auto df(const G& g, const X&, const Y&) const { return -g; }
 };
 struct RDivScalarOp {  // s / x
   static constexpr const char* name = "div";
+  static constexpr bool exact = true;
   double p = 1;
   template <class X> auto f(const X& x) const { return typename X::Scalar(p) / x; }
   template <class G, class X, class Y> auto df(const G& g, const X& x, const Y& y) const { return -g * y / x; }
@@ -244,8 +258,12 @@ Tensor<T> unary_kernel(const Tensor<T>& x, const Op& op) {
   const T* px = xd.data();
   T* po = out.data();
   elementwise_chunks(out.size(), [&](std::size_t lo, std::size_t hi) {
-    const auto len = static_cast<Eigen::Index>(hi - lo);
-    ArrayMap<T>(po + lo, len) = op.f(ConstArrayMap<T>(px + lo, len));
+    if constexpr (Op::exact) {
+      const auto len = static_cast<Eigen::Index>(hi - lo);
+      ArrayMap<T>(po + lo, len) = op.f(ConstArrayMap<T>(px + lo, len));
+    } else {
+      lane_exact<T, 1>(po + lo, {px + lo}, hi - lo, [&](const auto& x) { return op.f(x); });
+    }
   });
   return out;
 }
@@ -264,9 +282,14 @@ struct UnaryNode final : Node<T> {
     const T *px = x.data(), *py = y.data(), *pg = gd.data();
     T* po = gx.data();
     elementwise_chunks(gx.size(), [&](std::size_t lo, std::size_t hi) {
-      const auto len = static_cast<Eigen::Index>(hi - lo);
-      ArrayMap<T>(po + lo, len) = op.df(ConstArrayMap<T>(pg + lo, len), ConstArrayMap<T>(px + lo, len),
-                                        ConstArrayMap<T>(py + lo, len));
+      if constexpr (Op::exact) {
+        const auto len = static_cast<Eigen::Index>(hi - lo);
+        ArrayMap<T>(po + lo, len) = op.df(ConstArrayMap<T>(pg + lo, len), ConstArrayMap<T>(px + lo, len),
+                                          ConstArrayMap<T>(py + lo, len));
+      } else {
+        lane_exact<T, 3>(po + lo, {pg + lo, px + lo, py + lo}, hi - lo,
+                         [&](const auto& g, const auto& x, const auto& y) { return op.df(g, x, y); });
+      }
     });
     sink.add(0, gx);
   }

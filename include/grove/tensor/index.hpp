@@ -5,12 +5,12 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "grove/core/format.hpp"
 #include "grove/tensor/kernel_util.hpp"
 #include "grove/tensor/tensor.hpp"
 
@@ -30,13 +30,10 @@ std::vector<std::size_t> checked_indices(const Tensor<I>& index, std::size_t ext
     if constexpr (std::is_floating_point_v<I>) ok = std::isfinite(x) && std::floor(x) == x;
     if (!ok || x < I(0) || static_cast<double>(x) >= static_cast<double>(extent)) {
       std::string shown;
-      if constexpr (std::is_floating_point_v<I>) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", static_cast<double>(x));
-        shown = buf;
-      } else {
+      if constexpr (std::is_floating_point_v<I>)
+        shown = format_number(static_cast<double>(x));
+      else
         shown = std::to_string(x);
-      }
       throw_value_error(std::string(op) + ": index " + shown + " out of range for axis " + std::to_string(axis) +
                         " of extent " + std::to_string(extent));
     }
@@ -111,7 +108,7 @@ Tensor<T> index_select(const Tensor<T>& x, long axis, const Tensor<I>& indices) 
   const detail::AxisSplit s = detail::split_axis(xd.shape(), a);
   Shape shape = xd.shape();
   shape[a] = idx.size();
-  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape, "index_select");
   const T* p = xd.data();
   T* o = out.data();
   const std::size_t m = idx.size();
@@ -140,7 +137,7 @@ Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<I>& index) {
   const Tensor<T> xd = detail::dense(x);
   const detail::AxisSplit s = detail::split_axis(xd.shape(), a);
   const std::size_t m = index.shape()[a];
-  Tensor<T> out = detail::TensorAccess::uninitialized<T>(index.shape());
+  Tensor<T> out = detail::TensorAccess::uninitialized<T>(index.shape(), "gather");
   const T* p = xd.data();
   T* o = out.data();
   for (std::size_t r = 0; r < s.outer; ++r)

@@ -3,8 +3,11 @@
 /// strided iteration, parallel chunking of large elementwise work, and the two broadcast
 /// kernels autograd needs everywhere (expand_to and sum_to). Not public API.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <string>
 #include <type_traits>
 
@@ -26,6 +29,66 @@ template <class T>
 using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+template <class T>
+using AlignedArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+template <class T>
+using AlignedConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+
+/// Elements per block of lane_exact: a multiple of every SIMD width (64 bytes of float or double).
+inline constexpr std::size_t kLaneBlock = 256;
+
+/// out[i] = f(in_0, ..., in_{K-1})[i] for i in [0, n), where f maps Eigen arrays to an Eigen
+/// expression. Eigen computes a vector function (exp, tanh, logistic, pow) differently in its
+/// SIMD body and its scalar head and tail, so an element's bits would depend on where it sits
+/// (its index, the buffer's address, the batch size). Here every element goes through the SIMD
+/// body: when `out` is 64-byte aligned (every tensor buffer is), the whole registers are
+/// evaluated in place (an aligned destination of whole registers has no head or tail); the rest
+/// is copied into aligned buffers padded to whole registers (padding holds 1, a value every such
+/// function takes without special cases), and only the valid results are copied out.
+template <class T, std::size_t K, class F>
+void lane_exact(T* out, const std::array<const T*, K>& in, std::size_t n, F&& f) {
+  constexpr std::size_t kRegister = 64 / sizeof(T);
+  std::size_t start = 0;
+  if (reinterpret_cast<std::uintptr_t>(out) % 64 == 0 && n >= kRegister) {
+    start = n / kRegister * kRegister;
+    const auto m = static_cast<Eigen::Index>(start);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      AlignedArrayMap<T>(out, m) = f(ConstArrayMap<T>(in[I], m)...);
+    }(std::make_index_sequence<K>{});
+  }
+  alignas(64) T src[K][kLaneBlock];
+  alignas(64) T dst[kLaneBlock];
+  for (std::size_t b = start; b < n; b += kLaneBlock) {
+    const std::size_t len = std::min(kLaneBlock, n - b);
+    const std::size_t padded = (len + kRegister - 1) / kRegister * kRegister;
+    for (std::size_t k = 0; k < K; ++k) {
+      std::copy(in[k] + b, in[k] + b + len, src[k]);
+      std::fill(src[k] + len, src[k] + padded, T(1));
+    }
+    const auto m = static_cast<Eigen::Index>(padded);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      AlignedArrayMap<T>(dst, m) = f(AlignedConstArrayMap<T>(src[I], m)...);
+    }(std::make_index_sequence<K>{});
+    std::copy(dst, dst + len, out + b);
+  }
+}
+
+/// Sum of p[0, n) with the same bits wherever p sits: 16 lane accumulators (element i feeds lane
+/// i % 16, in index order), combined pairwise. Eigen's sum() instead starts its SIMD lanes at the
+/// first aligned address, so its association (and result) moves with the buffer's address.
+template <class T>
+T lane_sum(const T* p, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  T acc[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j) acc[j] += p[i + j];
+  for (std::size_t j = 0; i + j < n; ++j) acc[j] += p[i + j];
+  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
+    for (std::size_t j = 0; j < width; ++j) acc[j] += acc[j + width];
+  return acc[0];
+}
 
 /// Runs body(lo, hi) over [0, n), split into fixed-size chunks on the pool when n is large.
 template <class F>
@@ -62,8 +125,10 @@ inline void for_each_row(const Shape& shape, const std::array<const Shape*, K>& 
   const std::size_t nd = shape.size();
   std::array<std::size_t, K> inner{};
   std::array<std::size_t, K> off{};
+  // No rows (a 0 extent somewhere): the index arithmetic below would divide by that 0.
+  if (row_begin >= row_end) return;
   if (nd == 0) {
-    if (row_begin < row_end) row(off, std::size_t{1}, inner);
+    row(off, std::size_t{1}, inner);
     return;
   }
   const std::size_t n = shape[nd - 1];

@@ -83,7 +83,7 @@ void gemm_rows(const MatView<T>& a, const MatView<T>& b, T* out, std::size_t r0,
   });
 }
 
-[[noreturn, gnu::cold]] inline void throw_matmul_shapes(const Shape& a, const Shape& b, const char* why) {
+[[noreturn, gnu::cold]] inline void throw_matmul_shapes(const Shape& a, const Shape& b, const std::string& why) {
   throw_shape_error("matmul: " + to_string(a) + " x " + to_string(b) + why);
 }
 
@@ -93,10 +93,14 @@ inline Shape matmul_shape(const Shape& a, const Shape& b) {
     throw_matmul_shapes(a, b, " (operands must be 2-D or 3-D)");
   const std::size_t n = a[a.size() - 2], k = a.back(), kb = b[b.size() - 2], m = b.back();
   if (k != kb) throw_matmul_shapes(a, b, "");
-  if (a.size() == 2 && b.size() == 2) return Shape{n, m};
   const std::size_t ba = a.size() == 3 ? a[0] : 1, bb = b.size() == 3 ? b[0] : 1;
   if (ba != bb && ba != 1 && bb != 1) throw_matmul_shapes(a, b, " (batch sizes differ)");
-  return Shape{std::max(ba, bb), n, m};
+  // Batch extents broadcast like NumPy: 1 stretches to the other, so [0,n,k] x [k,m] has 0 batches.
+  const Shape out = a.size() == 2 && b.size() == 2 ? Shape{n, m} : Shape{ba == 1 ? bb : ba, n, m};
+  // With k = 0 both operands can be empty while the product is huge: [2^32+1,0] x [0,2^32+1].
+  if (out.numel_overflows())
+    throw_matmul_shapes(a, b, " gives " + to_string(out) + ", which has more elements than fit in size_t");
+  return out;
 }
 
 /// The 2-D matrix of batch `i` of x (batch 0 for 2-D x or a batch of 1).
@@ -115,7 +119,7 @@ Tensor<T> matmul_kernel(const Tensor<T>& a_in, const Tensor<T>& b_in) {
   // Operands Eigen cannot map (e.g. a slice of a transposed view) are made dense first.
   const Tensor<T> a = mappable(batch_view(a_in, 0)) ? a_in : dense(a_in);
   const Tensor<T> b = mappable(batch_view(b_in, 0)) ? b_in : dense(b_in);
-  Tensor<T> out = TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = TensorAccess::uninitialized<T>(shape, "matmul");
   const std::size_t batches = shape.size() == 3 ? shape[0] : 1;
   const std::size_t n = shape[shape.size() - 2], m = shape.back(), k = a.shape().back();
   T* o = out.data();

@@ -15,18 +15,19 @@ namespace grove {
 namespace detail {
 
 /// Sum of all elements (no graph). Large inputs are summed per fixed chunk, then the chunk
-/// sums in order: the same bits for any thread count.
+/// sums in order; within a chunk lane_sum fixes the association: the same bits for any thread
+/// count and any address of the data.
 template <class T>
 T sum_all_kernel(const Tensor<T>& x) {
   const Tensor<T> xd = dense(x);
   const T* p = xd.data();
   const std::size_t n = xd.size();
-  if (n < kParallelMinElements) return ConstArrayMap<T>(p, static_cast<Eigen::Index>(n)).sum();
+  if (n < kParallelMinElements) return lane_sum(p, n);
   const std::size_t n_chunks = (n + kParallelGrain - 1) / kParallelGrain;
   std::vector<T> partial(n_chunks);
   parallel_for_chunks(n_chunks, [&](std::size_t c) {
     const std::size_t lo = c * kParallelGrain, hi = std::min(n, lo + kParallelGrain);
-    partial[c] = ConstArrayMap<T>(p + lo, static_cast<Eigen::Index>(hi - lo)).sum();
+    partial[c] = lane_sum(p + lo, hi - lo);
   });
   T total = T(0);
   for (T v : partial) total += v;
@@ -53,7 +54,7 @@ Tensor<T> sum_axis_kernel(const Tensor<T>& x, std::size_t axis, bool keepdim) {
   T* o = out.data();
   if (s.inner == 1) {
     for (std::size_t r = 0; r < s.outer; ++r)
-      o[r] = ConstArrayMap<T>(p + r * s.n, static_cast<Eigen::Index>(s.n)).sum();
+      o[r] = lane_sum(p + r * s.n, s.n);
   } else {
     for (std::size_t r = 0; r < s.outer; ++r) {
       T* dst = o + r * s.inner;

@@ -123,7 +123,7 @@ Tensor<T> transpose(const Tensor<T>& x) {
 /// The same elements (row-major order) in `shape`; a view when x is contiguous, else a copy.
 template <class T>
 Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
-  if (shape.numel() != x.size()) detail::throw_reshape(x.shape(), shape);
+  if (shape.checked_numel("reshape") != x.size()) detail::throw_reshape(x.shape(), shape);
   Tensor<T> out = detail::reshape_kernel(x, shape);
   if (detail::needs_graph(x)) detail::attach_node(out, std::make_shared<detail::ReshapeNode<T>>(), x);
   return out;
@@ -156,9 +156,11 @@ Tensor<T> concat(const std::vector<Tensor<T>>& parts, long axis) {
     if (!ok)
       detail::throw_shape_error("concat: " + to_string(first.shape()) + " and " + to_string(p.shape()) +
                                 " differ outside axis " + std::to_string(a));
-    shape[a] += p.shape()[a];
+    if (__builtin_add_overflow(shape[a], p.shape()[a], &shape[a]))
+      detail::throw_shape_error("concat: the extents along axis " + std::to_string(a) + " (" +
+                                to_string(first.shape()) + ", " + to_string(p.shape()) + ", ...) overflow size_t");
   }
-  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape);
+  Tensor<T> out = detail::TensorAccess::uninitialized<T>(shape, "concat");
   std::size_t at = 0;
   bool graph = false;
   for (const Tensor<T>& p : parts) {

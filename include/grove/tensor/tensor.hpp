@@ -3,15 +3,20 @@
 /// shape and strides, factories and element access.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/core/shape.hpp"
 #include "grove/autograd/node.hpp"
@@ -23,15 +28,24 @@ class Tensor;
 
 namespace detail {
 
+/// Alignment of every buffer a tensor allocates: one AVX-512 register. SIMD kernels then start
+/// each block on the same lane boundary wherever the allocator placed the data, so results do not
+/// depend on heap layout (which differs with the thread count).
+inline constexpr std::size_t kTensorAlignment = 64;
+
+struct AlignedDelete {
+  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{kTensorAlignment}); }
+};
+
 /// A flat element buffer shared by a tensor and its views. Either owns a moved-in vector
-/// (from_vector) or an uninitialized array (results of ops, which write every element: this
-/// saves the zero-fill pass std::vector would do).
+/// (from_vector) or an aligned array, uninitialized for results of ops (which write every
+/// element: this saves a zero-fill pass) or zero-filled.
 template <class T>
 class Storage {
 public:
   struct Uninitialized {};
-  Storage(std::size_t n, Uninitialized) : buf_(n ? new T[n] : nullptr), data_(buf_.get()), size_(n) {}
-  explicit Storage(std::size_t n) : vec_(n), data_(vec_.data()), size_(n) {}
+  Storage(std::size_t n, Uninitialized) : buf_(allocate(n)), data_(static_cast<T*>(buf_.get())), size_(n) {}
+  explicit Storage(std::size_t n) : Storage(n, Uninitialized{}) { std::fill(data_, data_ + n, T(0)); }
   explicit Storage(std::vector<T>&& v) : vec_(std::move(v)), data_(vec_.data()), size_(vec_.size()) {}
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -43,7 +57,10 @@ public:
   T* end() noexcept { return data_ + size_; }
 
 private:
-  std::unique_ptr<T[]> buf_;
+  static void* allocate(std::size_t n) {
+    return n ? ::operator new(n * sizeof(T), std::align_val_t{kTensorAlignment}) : nullptr;
+  }
+  std::unique_ptr<void, AlignedDelete> buf_;
   std::vector<T> vec_;
   T* data_;
   std::size_t size_;
@@ -65,6 +82,16 @@ struct TensorImpl {
 template <class T>
 void record_copy(const Tensor<T>& in, Tensor<T>& out);
 
+/// Element count of a new tensor of `shape`, checked before anything is allocated: a count that
+/// overflows size_t is a ShapeError, one whose bytes exceed the allocation limit
+/// (set_allocation_limit) a ValueError; both name `op` and the shape.
+template <class T>
+std::size_t tensor_elements(const Shape& shape, const char* op) {
+  const std::size_t n = shape.checked_numel(op);
+  if (!fits_allocation(n, sizeof(T))) check_allocation(op, "shape " + to_string(shape), n, sizeof(T));
+  return n;
+}
+
 /// Internal access to a Tensor's state for ops, kernels and the autograd engine.
 struct TensorAccess {
   template <class T>
@@ -76,15 +103,23 @@ struct TensorAccess {
     return Tensor<T>(std::move(impl), 0);
   }
   /// A contiguous tensor whose elements are not initialized: the caller writes all of them.
+  /// `op` names the caller when the shape is too large (see tensor_elements).
   template <class T>
-  static Tensor<T> uninitialized(const Shape& shape) {
+  static Tensor<T> uninitialized(const Shape& shape, const char* op = "Tensor") {
     auto impl = std::make_shared<TensorImpl<T>>();
-    impl->storage = std::make_shared<Storage<T>>(shape.numel(), typename Storage<T>::Uninitialized{});
+    impl->storage =
+        std::make_shared<Storage<T>>(tensor_elements<T>(shape, op), typename Storage<T>::Uninitialized{});
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     return Tensor<T>(std::move(impl), 0);
   }
 };
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_unrepresentable(std::size_t i, double value, double lo,
+                                                                          double hi) {
+  throw_value_error("to: element " + std::to_string(i) + " = " + format_number(value) +
+                    " does not fit the target type (range [" + format_number(lo) + ", " + format_number(hi) + "])");
+}
 
 [[noreturn, gnu::cold]] inline void throw_index_error(const char* op, std::size_t axis, long index,
                                                       std::size_t extent) {
@@ -105,26 +140,19 @@ public:
   /// An empty tensor of shape [0].
   Tensor() : Tensor(Shape{0}) {}
 
-  /// A zero-filled tensor of the given shape.
-  explicit Tensor(const Shape& shape) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
-    impl_->storage = std::make_shared<detail::Storage<T>>(shape.numel());
-    impl_->shape = shape;
-    impl_->strides = contiguous_strides(shape);
-  }
+  /// A zero-filled tensor of the given shape. Shapes whose element count overflows size_t are a
+  /// ShapeError; shapes larger than the allocation limit a ValueError (nothing is allocated).
+  explicit Tensor(const Shape& shape) : Tensor(shape, "Tensor") {}
 
   /// Zeros of the given shape.
-  static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+  static Tensor zeros(const Shape& shape) { return Tensor(shape, "Tensor::zeros"); }
   /// Ones of the given shape.
-  static Tensor ones(const Shape& shape) { return full(shape, T(1)); }
+  static Tensor ones(const Shape& shape) { return filled(shape, T(1), "Tensor::ones"); }
   /// A tensor of the given shape filled with `value`.
-  static Tensor full(const Shape& shape, T value) {
-    Tensor t(shape);
-    std::fill(t.impl_->storage->begin(), t.impl_->storage->end(), value);
-    return t;
-  }
+  static Tensor full(const Shape& shape, T value) { return filled(shape, value, "Tensor::full"); }
   /// Takes ownership of `values` laid out row-major in `shape`; sizes must agree.
   static Tensor from_vector(std::vector<T> values, const Shape& shape) {
-    if (values.size() != shape.numel())
+    if (values.size() != shape.checked_numel("from_vector"))
       detail::throw_shape_error("from_vector: " + std::to_string(values.size()) +
                                 " values do not fill shape " + to_string(shape));
     Tensor t(Shape{0});
@@ -140,20 +168,23 @@ public:
   }
   /// 0, 1, ..., n-1.
   static Tensor arange(std::size_t n) {
-    Tensor t(Shape{n});
+    Tensor t = detail::TensorAccess::uninitialized<T>(Shape{n}, "Tensor::arange");
     T* p = t.data();
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<T>(i);
     return t;
   }
   /// Standard normal draws from `rng`.
   static Tensor randn(const Shape& shape, Rng& rng) {
-    Tensor t(shape);
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, "Tensor::randn");
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.normal());
     return t;
   }
-  /// Uniform draws in [lo, hi) from `rng`.
+  /// Uniform draws in [lo, hi) from `rng`; lo and hi finite with lo <= hi (else a ValueError).
   static Tensor uniform(const Shape& shape, double lo, double hi, Rng& rng) {
-    Tensor t(shape);
+    detail::check_finite("Tensor::uniform", "lo", lo);
+    detail::check_finite("Tensor::uniform", "hi", hi);
+    detail::check_range("Tensor::uniform", "hi", hi, {.lo = lo});
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, "Tensor::uniform");
     for (T& v : *t.impl_->storage) v = static_cast<T>(rng.uniform(lo, hi));
     return t;
   }
@@ -248,9 +279,19 @@ public:
   }
 
   /// Element-type conversion (always copies; the result is not part of any autograd graph).
+  /// Floating values converted to an integer type are truncated and must fit it: NaN, inf or an
+  /// out-of-range value is a ValueError (the cast itself would be undefined behaviour).
   template <class U>
   Tensor<U> to() const {
     std::vector<T> v = to_vector();
+    if constexpr (std::is_floating_point_v<T> && std::is_integral_v<U> && !std::is_same_v<U, bool>) {
+      const double lo = static_cast<double>(std::numeric_limits<U>::min());
+      const double hi = std::ldexp(1.0, std::numeric_limits<U>::digits);  // max + 1, exact
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const double t = std::trunc(static_cast<double>(v[i]));
+        if (!(t >= lo && t < hi)) detail::throw_unrepresentable(i, static_cast<double>(v[i]), lo, hi - 1);
+      }
+    }
     std::vector<U> out(v.begin(), v.end());
     return Tensor<U>::from_vector(std::move(out), shape());
   }
@@ -351,6 +392,16 @@ public:
 protected:
   friend struct detail::TensorAccess;
   Tensor(std::shared_ptr<detail::TensorImpl<T>> impl, int) noexcept : impl_(std::move(impl)) {}
+  Tensor(const Shape& shape, const char* op) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
+    impl_->storage = std::make_shared<detail::Storage<T>>(detail::tensor_elements<T>(shape, op));
+    impl_->shape = shape;
+    impl_->strides = contiguous_strides(shape);
+  }
+  static Tensor filled(const Shape& shape, T value, const char* op) {
+    Tensor t = detail::TensorAccess::uninitialized<T>(shape, op);
+    std::fill(t.impl_->storage->begin(), t.impl_->storage->end(), value);
+    return t;
+  }
 
   std::size_t linear_index(const char* op, std::initializer_list<long> idx) const {
     if (idx.size() != dim())

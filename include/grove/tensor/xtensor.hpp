@@ -8,6 +8,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
+#include "grove/core/shape.hpp"
 #include "grove/tensor/tensor.hpp"
 
 namespace grove {
@@ -16,9 +17,11 @@ namespace grove {
 template <class E>
 Tensor<typename E::value_type> from_xtensor(const xt::xexpression<E>& e) {
   using T = typename E::value_type;
-  const xt::xarray<T, xt::layout_type::row_major> a = e.derived_cast();
+  // The shape is checked before xtensor evaluates (and allocates) the expression.
   Shape shape;
-  for (std::size_t d : a.shape()) shape.push_back(d);
+  for (const auto d : e.derived_cast().shape()) shape.push_back(static_cast<std::size_t>(d));
+  detail::tensor_elements<T>(shape, "from_xtensor");
+  const xt::xarray<T, xt::layout_type::row_major> a = e.derived_cast();
   return Tensor<T>::from_vector(std::vector<T>(a.data(), a.data() + a.size()), shape);
 }
 

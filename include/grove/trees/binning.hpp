@@ -1,7 +1,8 @@
 #pragma once
-/// \file Per-feature quantile binning: float features become uint8 bin codes, packed four
-/// features to a 32-bit word, with missing values (NaN) in a bin of their own. Bins are computed
-/// once per fit and reused by every tree.
+/// \file Per-feature binning: float features become uint8 bin codes, packed four features to a
+/// 32-bit word, with missing values (NaN) in a bin of their own. Numeric features get quantile
+/// bins; a categorical feature's bins are its category codes 0..k-1. Bins are computed once per
+/// fit and reused by every tree.
 
 #include <algorithm>
 #include <cmath>
@@ -33,22 +34,27 @@ inline constexpr std::size_t kPrefetchAhead = 48;
 
 namespace grove::trees {
 
-/// Bin edges per feature. A value x of feature f gets the first bin b with x <= edge(f, b)
-/// (the last value bin when x exceeds every edge); NaN gets nan_bin(f) == n_bins(f).
-/// So "code <= t" and "x <= edge(f, t)" route a row the same way, in training and prediction.
+/// Bin edges per feature. A value x of numeric feature f gets the first bin b with
+/// x <= edge(f, b) (the last value bin when x exceeds every edge); NaN gets nan_bin(f) ==
+/// n_bins(f). So "code <= t" and "x <= edge(f, t)" route a row the same way, in training and
+/// prediction. A categorical feature with k categories has bins 0..k-1: code c is bin c.
 class BinMapper {
 public:
   BinMapper() = default;
 
   /// Computes edges from X (n x d, row-major) with at most max_bins (2..255) value bins a feature.
-  /// Quantiles come from at most `sample_rows` evenly strided rows.
+  /// categories[f] > 0 makes feature f categorical with that many codes (checked beforehand to
+  /// be integers below it, or NaN). Quantiles come from at most `sample_rows` strided rows.
   static BinMapper fit(const float* X, std::size_t n, std::size_t d, std::size_t max_bins,
-                       std::size_t sample_rows = 200000) {
+                       const std::vector<std::uint16_t>& categories = {}, std::size_t sample_rows = 200000) {
     BinMapper m;
     m.n_features_ = d;
+    m.categories_ = categories;
+    m.categories_.resize(d, 0);
     const std::size_t m_rows = std::min(n, sample_rows);
     std::vector<std::vector<float>> edges(d);
     parallel_for_chunks(d, [&](std::size_t f) {
+      if (m.categories_[f] > 0) return;
       std::vector<float> v;
       v.reserve(m_rows);
       for (std::size_t s = 0; s < m_rows; ++s) {
@@ -58,21 +64,28 @@ public:
       }
       edges[f] = quantile_edges(v, max_bins);
     });
-    return from_edges(edges);
+    return from_edges(edges, m.categories_);
   }
 
   /// A mapper with the given upper edges per feature (each strictly increasing, no NaN, at most
   /// 254 a feature): to bin data with edges agreed elsewhere (e.g. by the ranks of a distributed
-  /// fit). ValueError for edges no fit could produce.
-  static BinMapper from_edges(const std::vector<std::vector<float>>& edges) {
+  /// fit). categories[f] > 0 makes feature f categorical (its edges must then be empty).
+  /// ValueError for edges no fit could produce.
+  static BinMapper from_edges(const std::vector<std::vector<float>>& edges,
+                              const std::vector<std::uint16_t>& categories = {}) {
     BinMapper m;
     m.n_features_ = edges.size();
+    m.categories_ = categories;
+    m.categories_.resize(edges.size(), 0);
     m.edge_offset_.assign(edges.size() + 1, 0);
     m.slot_offset_.assign(edges.size() + 1, 0);
     for (std::size_t f = 0; f < edges.size(); ++f) {
       check_edges(edges[f], f);
+      if (m.categories_[f] > 0 && !edges[f].empty())
+        grove::detail::throw_value_error("BinMapper::from_edges: categorical feature " + std::to_string(f) +
+                                         " has edges");
       m.edge_offset_[f + 1] = m.edge_offset_[f] + edges[f].size();
-      m.slot_offset_[f + 1] = m.slot_offset_[f] + edges[f].size() + 2;  // value bins + NaN bin
+      m.slot_offset_[f + 1] = m.slot_offset_[f] + m.n_bins(f) + 1;  // value bins + NaN bin
       m.edges_.insert(m.edges_.end(), edges[f].begin(), edges[f].end());
     }
     return m;
@@ -115,7 +128,11 @@ public:
 
   std::size_t n_features() const noexcept { return n_features_; }
   /// Value bins of feature f (NaN excluded).
-  std::size_t n_bins(std::size_t f) const noexcept { return edge_offset_[f + 1] - edge_offset_[f] + 1; }
+  std::size_t n_bins(std::size_t f) const noexcept {
+    return categories_[f] > 0 ? categories_[f] : edge_offset_[f + 1] - edge_offset_[f] + 1;
+  }
+  /// True when feature f's bins are category codes.
+  bool categorical(std::size_t f) const noexcept { return categories_[f] > 0; }
   /// The code missing values of feature f get.
   std::uint8_t nan_bin(std::size_t f) const noexcept { return static_cast<std::uint8_t>(n_bins(f)); }
   /// Upper edge of value bin b < n_bins(f) - 1.
@@ -128,6 +145,7 @@ public:
   /// Bin code of value x for feature f.
   std::uint8_t bin(std::size_t f, float x) const noexcept {
     if (std::isnan(x)) return nan_bin(f);
+    if (categories_[f] > 0) return static_cast<std::uint8_t>(x);
     // Branch-free lower_bound: first edge >= x (the search is the cost of binning).
     const float* first = edges_.data() + edge_offset_[f];
     std::size_t len = edge_offset_[f + 1] - edge_offset_[f];
@@ -144,7 +162,8 @@ public:
   }
 
   /// bin() for kLanes values of feature f (x[j * stride], j < kLanes), ORed into out[j] at bit
-  /// `shift`: the searches run interleaved, so their dependent loads overlap.
+  /// `shift`: the searches run interleaved, so their dependent loads overlap. Categorical
+  /// features take their codes as bins, as in bin().
   static constexpr std::size_t kLanes = 8;
   void bin_lanes(std::size_t f, const float* x, std::size_t stride, unsigned shift, std::uint32_t* out) const noexcept {
     const float* first = edges_.data() + edge_offset_[f];
@@ -152,6 +171,12 @@ public:
     float v[kLanes];
     std::size_t pos[kLanes] = {};
     for (std::size_t j = 0; j < kLanes; ++j) v[j] = x[j * stride];
+    if (categories_[f] > 0) {
+      // A category code is its bin (checked beforehand to be an integer below the count, or NaN).
+      for (std::size_t j = 0; j < kLanes; ++j)
+        out[j] |= (std::isnan(v[j]) ? n_bins(f) : static_cast<std::uint32_t>(v[j]) & 0xffu) << shift;
+      return;
+    }
     if (edges > 0) {
       for (std::size_t len = edges; len > 1;) {
         const std::size_t half = len / 2;
@@ -232,6 +257,7 @@ private:
   }
 
   std::size_t n_features_ = 0;
+  std::vector<std::uint16_t> categories_;  // per feature: category count, 0 for numeric
   std::vector<float> edges_;
   std::vector<std::size_t> edge_offset_;
   std::vector<std::size_t> slot_offset_;

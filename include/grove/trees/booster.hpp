@@ -50,6 +50,8 @@ public:
   template <class P>
   void check_against(const P& p, io::BinaryReader& r) const {
     if (n_classes == 0 && loss != p.loss) r.fail("loss does not match the params");
+    const std::string kinds = check_split_kinds(trees, p.categorical_features);
+    if (!kinds.empty()) r.fail(kinds);
   }
 
   /// Margin of output k for one row.

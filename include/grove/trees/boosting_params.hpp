@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
@@ -48,6 +49,12 @@ struct GradientBoostingParams {
   std::size_t max_leaves = 0;             ///< 0: depth-wise; else leaf-wise growth up to this many leaves
   double min_split_gain = 0.0;            ///< least loss reduction to split, >= 0
   Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error or absolute_error
+  /// Columns of X holding category codes 0..k-1 (NaN: missing), split by sets of categories.
+  std::vector<std::size_t> categorical_features = {};
+  std::size_t max_cat_to_onehot = 4;      ///< up to this many categories in a node: one category vs the rest
+  std::size_t max_cat_threshold = 32;     ///< most categories tried on a set split's side
+  double cat_smooth = 10.0;               ///< pseudo-rows shrinking a category's statistic toward the node's
+  double min_data_per_category = 10.0;    ///< categories with fewer rows in a node go with the missing values
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -61,7 +68,7 @@ namespace grove::detail {
 
 /// The boosting family's field table.
 template <class P>
-inline constexpr auto kBoostingFields = std::tuple{
+inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("n_estimators", &P::n_estimators, Interval{1, 1048576}),
     param_field("learning_rate", &P::learning_rate, Interval{0, 1, true}),
     param_field("max_depth", &P::max_depth, Interval{0, 64}),
@@ -74,8 +81,7 @@ inline constexpr auto kBoostingFields = std::tuple{
     param_field("seed", &P::seed),
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
-    param_field("loss", &P::loss, P::TaskType::kLosses),
-};
+    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>());
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
@@ -86,6 +92,7 @@ inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
 template <class Task>
 void check_params(const trees::GradientBoostingParams<Task>& p, std::string_view op) {
   check_fields(p, kBoostingFields<trees::GradientBoostingParams<Task>>, op);
+  check_categorical_list(p.categorical_features, op);
   if (p.max_leaves == 1) throw_params(op, "max_leaves must be 0 (no limit) or at least 2, got 1");
   if (p.max_depth == 0 && p.max_leaves == 0) throw_params(op, "max_depth = 0 (unlimited) needs max_leaves > 0");
 }

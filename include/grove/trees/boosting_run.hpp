@@ -39,6 +39,7 @@ struct BoostingConfig {
   double subsample = 1.0, colsample = 1.0;
   std::size_t early_stopping_rounds = 0;
   std::uint64_t seed = 0;
+  std::vector<std::size_t> categorical_features;
   GrowerParams grower;  ///< grower.reducer set: the rows are one shard of several (shard_reducer.hpp)
   const trees::BinMapper* bins = nullptr;  ///< bin edges to use (default: fit on the training rows)
 };
@@ -51,7 +52,9 @@ BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
   g.max_leaves = p.max_leaves;
   g.min_weight = p.min_child_weight;
   g.min_split_gain = p.min_split_gain;
-  return {p.n_estimators, p.learning_rate, p.max_bins, p.subsample, p.colsample, p.early_stopping_rounds, p.seed, g};
+  g.categorical = {p.max_cat_to_onehot, p.max_cat_threshold, p.cat_smooth, p.min_data_per_category};
+  return {p.n_estimators, p.learning_rate,         p.max_bins, p.subsample, p.colsample,
+          p.early_stopping_rounds, p.seed, p.categorical_features, g};
 }
 
 /// One training run of a Booster: the binned data and the per-round working state.
@@ -60,7 +63,10 @@ public:
   BoostingRun(Booster& b, const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
               std::string_view name)
       : b_(b), cfg_(cfg), train_(train), val_(val), name_(name), n_(train.rows()), d_(train.features()),
-        mapper_(cfg.bins ? *cfg.bins : trees::BinMapper::fit(train.X.data(), n_, d_, cfg.max_bins)),
+        mapper_(cfg.bins ? *cfg.bins
+                         : trees::BinMapper::fit(train.X.data(), n_, d_, cfg.max_bins,
+                                                 category_counts(train.X.data(), n_, d_, cfg.categorical_features,
+                                                                 cfg.max_bins, name_ + ".fit"))),
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
         grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),

@@ -5,6 +5,7 @@
 /// load, with its default) and reading or writing parameters by name (set_param / get_params).
 /// How a field's type is checked, stored and spelled lives in ParamCodec<T>.
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +35,12 @@ struct ParamField {
 template <class P, class M>
 constexpr ParamField<P, M> param_field(std::string_view name, M P::*member, Interval range = {}) {
   return {name, member, range};
+}
+
+/// Appends `item` to a list in `out`, after `separator` unless the list is empty.
+inline void append_listed(std::string& out, std::string_view item, std::string_view separator) {
+  if (!out.empty()) out += separator;
+  out += item;
 }
 
 /// Names of an enum's values, indexed by value (specialized next to each enum).
@@ -107,10 +114,61 @@ private:
     std::string allowed;
     for (std::size_t i = 0; i < std::size(EnumNames<T>::names); ++i)
       if (range.contains(static_cast<double>(i)))
-        allowed += (allowed.empty() ? "" : ", ") + std::string(EnumNames<T>::names[i]);
+        append_listed(allowed, EnumNames<T>::names[i], ", ");
     throw_value_error(std::string(op) + ": " + std::string(name) + " must be one of " + allowed + ", got " + name_of(v));
   }
 };
+
+/// A list of feature indices: stored as a count and the indices; text "0,3,5" (empty: "").
+template <>
+struct ParamCodec<std::vector<std::size_t>> {
+  static void check(std::string_view, std::string_view, const std::vector<std::size_t>&, const Interval&) {}
+  static std::size_t bytes(const std::vector<std::size_t>& v) noexcept { return 8 * (v.size() + 1); }
+  static void write(io::BinaryWriter& w, const std::vector<std::size_t>& v) {
+    w.write<std::uint64_t>(v.size());
+    for (std::size_t i : v) w.write<std::uint64_t>(i);
+  }
+  static void read(io::BinaryReader& r, std::vector<std::size_t>& v) {
+    const auto n = r.read<std::uint64_t>();
+    if (n > r.remaining() / 8) r.fail("a list of " + std::to_string(n) + " indices is implausible");
+    v.resize(static_cast<std::size_t>(n));
+    for (std::size_t& i : v) i = static_cast<std::size_t>(r.read<std::uint64_t>());
+  }
+  static std::string text(const std::vector<std::size_t>& v) {
+    std::string out;
+    for (std::size_t i : v) append_listed(out, std::to_string(i), ",");
+    return out;
+  }
+  static void parse(std::string_view op, std::string_view name, std::string_view s, std::vector<std::size_t>& v) {
+    std::vector<std::size_t> out;
+    while (!s.empty()) {
+      const std::size_t comma = std::min(s.find(','), s.size());
+      std::size_t i = 0;
+      ParamCodec<std::size_t>::parse(op, name, s.substr(0, comma), i);
+      out.push_back(i);
+      s.remove_prefix(std::min(comma + 1, s.size()));
+    }
+    v = std::move(out);
+  }
+};
+
+/// The categorical-split fields both model families declare (the same names and ranges).
+template <class P>
+constexpr auto categorical_fields() {
+  return std::tuple{param_field("categorical_features", &P::categorical_features),
+                    param_field("max_cat_to_onehot", &P::max_cat_to_onehot, Interval{1, 255}),
+                    param_field("max_cat_threshold", &P::max_cat_threshold, Interval{1, 255}),
+                    param_field("cat_smooth", &P::cat_smooth, Interval{0}),
+                    param_field("min_data_per_category", &P::min_data_per_category, Interval{0})};
+}
+
+/// A categorical feature is listed once.
+inline void check_categorical_list(const std::vector<std::size_t>& features, std::string_view op) {
+  for (std::size_t i = 0; i < features.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (features[i] == features[j])
+        throw_params(op, "categorical_features lists feature " + std::to_string(features[i]) + " twice");
+}
 
 /// Calls f(field) for every field of a table (a tuple of ParamField).
 template <class Table, class F>
@@ -184,7 +242,7 @@ void set_field_text(P& p, const Table& table, std::string_view op, std::string_v
   });
   if (!known) {
     std::string all;
-    for_each_field(table, [&](const auto& field) { all += (all.empty() ? "" : ", ") + std::string(field.name); });
+    for_each_field(table, [&](const auto& field) { append_listed(all, field.name, ", "); });
     throw_value_error(std::string(op) + ": unknown parameter '" + std::string(name) + "' (known: " + all + ")");
   }
 }

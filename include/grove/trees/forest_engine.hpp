@@ -39,6 +39,7 @@ struct ForestConfig {
   std::uint64_t seed = 0;
   bool bootstrap = false, oob_score = false;
   MaxFeatures max_features;
+  std::vector<std::size_t> categorical_features;
   GrowerParams grower;
 };
 
@@ -56,7 +57,8 @@ ForestConfig forest_config(const trees::ForestParams<Kind>& p, std::size_t n_cla
   g.max_leaves = p.max_leaves;
   g.min_weight = static_cast<double>(p.min_samples_leaf);
   g.min_split_gain = p.min_split_gain;
-  return {p.n_estimators, p.max_bins, p.seed, p.bootstrap, p.oob_score, p.max_features, g};
+  g.categorical = {p.max_cat_to_onehot, p.max_cat_threshold, p.cat_smooth, p.min_data_per_category};
+  return {p.n_estimators, p.max_bins, p.seed, p.bootstrap, p.oob_score, p.max_features, p.categorical_features, g};
 }
 
 /// Trained trees of a decision tree or forest: classification (n_classes > 0; leaves hold class
@@ -74,8 +76,12 @@ public:
   std::size_t n_outputs() const noexcept { return n_classes > 0 ? n_classes : 1; }
 
   void read_v1(io::BinaryReader& r, bool classifier) { read(r, classifier, 1); }
+  /// Categorical splits exactly on the features the params list as categorical.
   template <class P>
-  void check_against(const P&, io::BinaryReader&) const {}
+  void check_against(const P& p, io::BinaryReader& r) const {
+    const std::string kinds = check_split_kinds(trees, p.categorical_features);
+    if (!kinds.empty()) r.fail(kinds);
+  }
 
   /// Trains on `train`; with validation data, records train_loss / val_loss per tree count.
   void fit(ForestConfig cfg, const TrainingSet& train, const TrainingSet* val, std::string_view name) {
@@ -84,7 +90,9 @@ public:
     fitted = false;
     oob = std::numeric_limits<double>::quiet_NaN();
     history.clear();
-    const trees::BinMapper mapper = trees::BinMapper::fit(train.X.data(), n, d, cfg.max_bins);
+    const trees::BinMapper mapper = trees::BinMapper::fit(
+        train.X.data(), n, d, cfg.max_bins,
+        category_counts(train.X.data(), n, d, cfg.categorical_features, cfg.max_bins, std::string(name) + ".fit"));
     const trees::BinnedMatrix binned = trees::BinnedMatrix::build(mapper, train.X.data(), n, d);
     const std::size_t m = cfg.max_features.resolve(d);
     cfg.grower.node_features = m < d ? m : 0;
@@ -145,8 +153,9 @@ public:
       const trees::Tree& tree = trees[t];
       const trees::TreeNode* nd = tree.nodes.data();
       std::size_t i = 0;
-      // Four rows walk together (leaves loop onto themselves), so their cache misses overlap.
-      for (; i + 4 <= n_rows; i += 4) {
+      // Four rows walk together (leaves loop onto themselves), so their cache misses overlap;
+      // trees with categorical splits take the general walk, one row at a time.
+      for (; tree.categories.empty() && i + 4 <= n_rows; i += 4) {
         const float *x0 = X + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
         std::int32_t a = 0, b = 0, c = 0, e = 0;
         do {

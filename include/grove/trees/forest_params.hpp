@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "grove/core/check.hpp"
 #include "grove/core/format.hpp"
@@ -77,6 +78,12 @@ struct ForestParams {
   Criterion criterion = Kind::kCriterion;        ///< gini or entropy (classifiers), squared_error (regressors)
   bool bootstrap = Kind::kBootstrap;             ///< draw each tree's rows with replacement
   bool oob_score = false;                        ///< compute oob_score() (accuracy or R^2) after fit
+  /// Columns of X holding category codes 0..k-1 (NaN: missing), split by sets of categories.
+  std::vector<std::size_t> categorical_features = {};
+  std::size_t max_cat_to_onehot = 4;    ///< up to this many categories in a node: one category vs the rest
+  std::size_t max_cat_threshold = 32;   ///< most categories tried on a set split's side
+  double cat_smooth = 10.0;             ///< pseudo-rows shrinking a category's class share toward the node's
+  double min_data_per_category = 10.0;  ///< categories with fewer rows in a node go with the missing values
 };
 
 using DecisionTreeClassifierParams = ForestParams<ForestKind<true, false>>;
@@ -139,7 +146,7 @@ inline constexpr bool kSingleTree<trees::ForestParams<trees::ForestKind<Classifi
 
 /// The tree and forest family's field table.
 template <class P>
-inline constexpr auto kForestFields = std::tuple{
+inline constexpr auto kForestFields = std::tuple_cat(std::tuple{
     param_field("n_estimators", &P::n_estimators, P::KindType::kEstimatorRange),
     param_field("max_depth", &P::max_depth, Interval{0, 1000}),
     param_field("max_bins", &P::max_bins, Interval{2, 255}),
@@ -150,8 +157,7 @@ inline constexpr auto kForestFields = std::tuple{
     param_field("max_features", &P::max_features),
     param_field("criterion", &P::criterion, P::KindType::kCriteria),
     param_field("bootstrap", &P::bootstrap),
-    param_field("oob_score", &P::oob_score),
-};
+    param_field("oob_score", &P::oob_score)}, categorical_fields<P>());
 
 /// The fields a kind version 1 file stored, in order (every model wrote all of them).
 inline constexpr std::array<std::string_view, 11> kForestFieldsV1 = {
@@ -161,6 +167,7 @@ inline constexpr std::array<std::string_view, 11> kForestFieldsV1 = {
 template <class Kind>
 void check_params(const trees::ForestParams<Kind>& p, std::string_view op) {
   check_fields(p, kForestFields<trees::ForestParams<Kind>>, op);
+  check_categorical_list(p.categorical_features, op);
   if (p.max_leaves == 1) throw_params(op, "max_leaves must be 0 (no limit) or at least 2, got 1");
   if (p.oob_score && !p.bootstrap) throw_params(op, "oob_score needs bootstrap = true");
 }

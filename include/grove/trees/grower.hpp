@@ -6,6 +6,7 @@
 /// subtraction trick and the partition (partition.hpp) moves rows to their children.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +41,7 @@ struct GrowerParams {
   /// The statistics are the true ones times this power of two (statistic_scale): leaf values
   /// and gains are reported unscaled.
   double stat_scale = 1.0;
+  CategoricalSplits categorical;  ///< how features the bin mapper marks categorical are split
   /// Set when the rows are sharded over several trainers: row counts and built histograms are
   /// summed over them (shard_reducer.hpp), so every trainer grows the same tree.
   ShardReducer* reducer = nullptr;
@@ -55,7 +57,7 @@ public:
   };
 
   TreeGrower(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
-      : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight) {}
+      : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight, params.categorical) {}
 
   /// Runs the parallel regions through `runner` (a profiler's), or the thread pool when null.
   void set_region_runner(RegionRunner* runner) noexcept { runner_ = runner; }
@@ -352,12 +354,12 @@ private:
       }
       if (phase == Phase::Build) return;
     }
-    const NodeStats node{b.sums.data(), parent_score[job.build]};
+    const NodeStats node{b.sums.data(), parent_score[job.build], b.rows};
     for (std::size_t k = 0; k < K; ++k) {
       const std::size_t i = task.first + k;
       const std::uint32_t f = b.features[i];
       double* hb = tg.hist[k];
-      finder_.find(node, FeatureBins{hb, nb[k], lo[k], hi[k], f}, out[2 * i]);
+      finder_.find(node, FeatureBins{hb, nb[k], lo[k], hi[k], f, mapper_.categorical(f)}, out[2 * i]);
       if (scratch) {
         std::fill(hb + lo[k] * C(), hb + (hi[k] + 1) * C(), 0.0);
         std::fill(hb + nb[k] * C(), hb + len[k], 0.0);
@@ -367,8 +369,8 @@ private:
       const Open& d = open[static_cast<std::size_t>(job.derived)];
       double* hd = pool_.data(d.buf) + mapper_.slot_offset(f) * C();
       subtract_histogram(hd, hb, len[k]);
-      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)]},
-                   FeatureBins{hd, nb[k], 0, nb[k] - 1, f}, out[2 * i + 1]);
+      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)], d.rows},
+                   FeatureBins{hd, nb[k], 0, nb[k] - 1, f, mapper_.categorical(f)}, out[2 * i + 1]);
     }
   }
 
@@ -400,7 +402,8 @@ private:
       const Open& o = open[i];
       const auto f = static_cast<std::size_t>(o.best.feature);
       ranges.push_back({o.begin, o.end});
-      rules.push_back({data_.codes(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left});
+      rules.push_back({data_.codes(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left,
+                       o.best.categorical ? o.best.left_set.data() : nullptr});
     }
     const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules, runner_);
     for (std::size_t ci = 0; ci < chosen.size(); ++ci) {
@@ -411,7 +414,13 @@ private:
       const std::int32_t r = tree.add_leaf();
       trees::TreeNode& nd = tree.nodes[static_cast<std::size_t>(o.node)];
       nd.feature_flags = static_cast<std::uint32_t>(f) | (o.best.default_left ? trees::TreeNode::kDefaultLeft : 0u);
-      nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
+      if (o.best.categorical) {
+        nd.feature_flags |= trees::TreeNode::kCategorical;
+        const auto offset = tree.add_category_set(o.best.left_set.data(), mapper_.n_bins(f), o.best.default_left);
+        nd.threshold = std::bit_cast<float>(offset);
+      } else {
+        nd.threshold = t + 1 < mapper_.n_bins(f) ? mapper_.edge(f, t) : std::numeric_limits<float>::infinity();
+      }
       nd.left = l;
       nd.right = r;
       feature_gain[f] += o.best.gain / (p_.stat_scale * p_.stat_scale);

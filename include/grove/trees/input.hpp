@@ -143,6 +143,34 @@ inline double max_magnitude(const std::vector<float>& v) noexcept {
   return m;
 }
 
+/// The category count of each feature of X (n x d) listed in `categorical` (0 for the others):
+/// the largest code + 1. Codes must be integers in [0, max_bins) (NaN: missing); anything else
+/// is a ValueError naming the feature, the row and the value.
+inline std::vector<std::uint16_t> category_counts(const float* X, std::size_t n, std::size_t d,
+                                                  const std::vector<std::size_t>& categorical, std::size_t max_bins,
+                                                  std::string_view op) {
+  std::vector<std::uint16_t> counts(d, 0);
+  for (std::size_t j = 0; j < categorical.size(); ++j) {
+    const std::size_t f = categorical[j];
+    if (f >= d)
+      throw_value_error(std::string(op) + ": categorical_features[" + std::to_string(j) + "] = " + std::to_string(f) +
+                        " but X has " + std::to_string(d) + " features");
+    std::size_t largest = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float v = X[i * d + f];
+      if (std::isnan(v)) continue;
+      if (!(v >= 0.0f && v < static_cast<float>(max_bins)) || v != std::floor(v))
+        throw_value_error(std::string(op) + ": categorical feature " + std::to_string(f) + " has value " +
+                          format_number(v) + " at row " + std::to_string(i) + "; categories are codes 0.." +
+                          std::to_string(max_bins - 1) + " (max_bins = " + std::to_string(max_bins) +
+                          "; NaN for missing)");
+      largest = std::max(largest, static_cast<std::size_t>(v));
+    }
+    counts[f] = static_cast<std::uint16_t>(largest + 1);
+  }
+  return counts;
+}
+
 /// Normalized copy of per-feature gains (all zeros stay zeros).
 inline std::vector<double> normalized(const std::vector<double>& gain) {
   double total = 0.0;

@@ -5,11 +5,10 @@
 /// regressor-only members are constrained on the params' task.
 ///
 /// An Engine provides: n_features, n_classes, fitted, trees, history; a free
-/// train_engine(engine, params, n_classes, train, val, name); n_raw(), raw(x, out) and raw_rows(X, rows, out) (bitwise equal to raw per
-/// row), kBlockRows; proba(raw, out), label(raw), value(raw); importances(); write, read,
-/// read_v1 and check_against (model_file.hpp).
+/// train_engine(engine, params, n_classes, train, val, name); n_raw(), raw(x, out) and
+/// raw_rows(X, rows, out) (bitwise equal to raw per row), kBlockRows; proba(raw, out),
+/// label(raw), value(raw); importances(); write, read, read_v1 and check_against.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -19,15 +18,18 @@
 #include <utility>
 #include <vector>
 
-#include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
-#include "grove/core/parallel.hpp"
+#include "grove/data/dataset.hpp"
 #include "grove/data/schema.hpp"
 #include "grove/diagnostics/history.hpp"
 #include "grove/io/binary.hpp"
+#include "grove/metrics/classification.hpp"
+#include "grove/metrics/regression.hpp"
 #include "grove/tensor/tensor.hpp"
+#include "grove/trees/engine_rows.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/model_file.hpp"
+#include "grove/trees/model_schema.hpp"
 #include "grove/trees/params.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
@@ -68,16 +70,47 @@ public:
   }
 
   /// Fits on X (n x d) and y (class labels 0..k-1 for classifiers, targets for regressors).
+  /// The model keeps no schema (see fit on a Dataset).
   template <class TX, class TY>
   TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y, const trees::FitOptions& options = {}) {
-    return fit_with(X, y, static_cast<const trees::ValidationSet<TX, TY>*>(nullptr), options);
+    return fit_with(X, y, static_cast<const trees::ValidationSet<TX, TY>*>(nullptr), options, {});
   }
   /// Fits and records train_loss / val_loss on {X_val, y_val}; boosting's
   /// early_stopping_rounds keeps the best round.
   template <class TX, class TY>
   TreeModel& fit(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>& val,
                  const trees::FitOptions& options = {}) {
-    return fit_with(X, y, &val, options);
+    return fit_with(X, y, &val, options, {});
+  }
+  /// Fits on a data set and keeps its schema (saved with the model, checked by predict on a
+  /// Dataset); a classifier takes its class count from the schema's class names.
+  template <class T>
+  TreeModel& fit(const data::Dataset<T>& ds, const trees::FitOptions& options = {}) {
+    const data::Schema s = training_schema(ds, std::string(kName) + ".fit");
+    return fit_with(ds.X, ds.y, static_cast<const trees::ValidationSet<T, T>*>(nullptr), with_classes(options, s), s);
+  }
+  /// As fit(ds), with validation data encoded the same way.
+  template <class T>
+  TreeModel& fit(const data::Dataset<T>& ds, const data::Dataset<T>& val, const trees::FitOptions& options = {}) {
+    const data::Schema s = training_schema(ds, std::string(kName) + ".fit");
+    check_schema(std::string(kName) + ".fit (validation)", s, val.schema());
+    const trees::ValidationSet<T, T> v{val.X, val.y};
+    return fit_with(ds.X, ds.y, &v, with_classes(options, s), s);
+  }
+
+  /// The schema of the data the model was fit on (empty after fit on bare tensors).
+  const data::Schema& schema() const noexcept { return schema_; }
+  /// Attaches a schema (e.g. to a model fit on tensors); it must describe the fitted features
+  /// and classes.
+  void set_schema(data::Schema schema) {
+    const std::string op = std::string(kName) + ".set_schema";
+    if (engine_.fitted && !schema.empty() && schema.n_features() != engine_.n_features)
+      throw_value_error(op + ": the schema has " + std::to_string(schema.n_features()) + " features, the model " +
+                        std::to_string(engine_.n_features));
+    if (engine_.fitted && kClassifier && !schema.class_names.empty() && schema.class_names.size() != engine_.n_classes)
+      throw_value_error(op + ": the schema has " + std::to_string(schema.class_names.size()) +
+                        " classes, the model " + std::to_string(engine_.n_classes));
+    schema_ = std::move(schema);
   }
 
   /// Number of classes (classifiers).
@@ -86,20 +119,28 @@ public:
   {
     return engine_.n_classes;
   }
+  /// The name of each class, by label: the schema's class names, or "0".."k-1" for a model fit
+  /// on bare labels (scikit-learn's classes_, as text).
+  std::vector<std::string> classes() const
+    requires kClassifier
+  {
+    check_fitted(".classes");
+    return model_class_names(schema_, engine_.n_classes);
+  }
 
   /// Class of one row (classifiers); allocation-free after a thread's first call.
   std::int64_t predict_row(std::span<const float> x) const
     requires kClassifier
   {
     check_row(x, ".predict_row");
-    return engine_.label(raw_row(x));
+    return engine_.label(raw_row(engine_, x.data()));
   }
   /// Prediction for one row (regressors); allocation-free after a thread's first call.
   float predict_row(std::span<const float> x) const
     requires(!kClassifier)
   {
     check_row(x, ".predict_row");
-    return static_cast<float>(engine_.value(raw_row(x)));
+    return static_cast<float>(engine_.value(raw_row(engine_, x.data())));
   }
 
   /// Class probabilities of one row into `out` (n_classes values).
@@ -110,7 +151,7 @@ public:
     if (out.size() != engine_.n_classes)
       throw_value_error(std::string(kName) + ".predict_proba_row: out has " + std::to_string(out.size()) +
                         " values, need " + std::to_string(engine_.n_classes));
-    engine_.proba(raw_row(x), out.data());
+    engine_.proba(raw_row(engine_, x.data()), out.data());
   }
 
   /// Predicted classes (int64) for classifiers, values (float) for regressors; bitwise the
@@ -121,13 +162,20 @@ public:
     using Out = std::conditional_t<kClassifier, std::int64_t, float>;
     Tensor<Out> out(Shape{Xf.shape(0)});
     Out* o = out.data();
-    for_each_raw(Xf, [&](std::size_t i, const double* raw) {
+    for_each_raw(engine_, Xf, [&](std::size_t i, const double* raw) {
       if constexpr (kClassifier)
         o[i] = engine_.label(raw);
       else
         o[i] = static_cast<float>(engine_.value(raw));
     });
     return out;
+  }
+  /// predict on a data set, after checking its schema against the model's (ValueError naming
+  /// the first mismatch: feature name or count, kind, category list, class names).
+  template <class T>
+  auto predict(const data::Dataset<T>& ds) const {
+    check_schema(std::string(kName) + ".predict", schema_, ds.schema());
+    return predict(ds.X);
   }
 
   /// Class probabilities (n x n_classes).
@@ -139,8 +187,28 @@ public:
     const std::size_t k = engine_.n_classes;
     Tensor<float> out(Shape{Xf.shape(0), k});
     float* o = out.data();
-    for_each_raw(Xf, [&](std::size_t i, const double* raw) { engine_.proba(raw, o + i * k); });
+    for_each_raw(engine_, Xf, [&](std::size_t i, const double* raw) { engine_.proba(raw, o + i * k); });
     return out;
+  }
+  template <class T>
+  Tensor<float> predict_proba(const data::Dataset<T>& ds) const
+    requires kClassifier
+  {
+    check_schema(std::string(kName) + ".predict_proba", schema_, ds.schema());
+    return predict_proba(ds.X);
+  }
+
+  /// Accuracy (classifiers) or R^2 (regressors) of the predictions for X against y.
+  template <class TX, class TY>
+  double score(const Tensor<TX>& X, const Tensor<TY>& y) const {
+    if constexpr (kClassifier)
+      return metrics::accuracy(y, predict(X));
+    else
+      return metrics::r2(y, predict(X));
+  }
+  template <class T>
+  double score(const data::Dataset<T>& ds) const {
+    return score(ds.X, ds.y);
   }
 
   /// Boosting rounds kept (after early stopping: the best round). With k > 2 classes, tree t
@@ -169,7 +237,7 @@ public:
     return engine_.trees.at(0);
   }
 
-  /// Saves to `path` (grove binary container of kind grove.trees.<model name>).
+  /// Saves to `path` (grove binary container of kind grove.trees.<model name>), with the schema.
   void save(const std::string& path) const {
     check_fitted(".save");
     write_tree_model(path, kName, params_, schema_, engine_);
@@ -184,8 +252,9 @@ public:
     return m;
   }
 
-  /// Loads a model saved by save() (this or an earlier kind version); FormatError for another
-  /// kind, truncation, corruption or contents that do not form a valid model.
+  /// Loads a model saved by save() (this or an earlier kind version; a file without a schema
+  /// loads with an empty one); FormatError for another kind, truncation, corruption or contents
+  /// that do not form a valid model.
   static TreeModel load(const std::string& path) {
     io::BinaryReader r = io::BinaryReader::open(path, tree_model_kind(kName), kTreeModelVersion);
     TreeModel m(read_tree_params<P>(r, kName));
@@ -194,38 +263,35 @@ public:
   }
 
 private:
-  // Checks X and y (labels or targets; validation labels against the training classes) and
-  // hands the engine its training data.
   template <class TX, class TY>
   TreeModel& fit_with(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val,
-                      const trees::FitOptions& options) {
+                      const trees::FitOptions& options, data::Schema schema) {
     const std::string op = std::string(kName) + ".fit";
-    if (!kClassifier && options.n_classes != 0)
-      throw_value_error(op + ": n_classes = " + std::to_string(options.n_classes) + " is for classifiers");
-    TrainingSet train{feature_matrix(X, op), {}};
-    const std::size_t k = targets(y, train.rows(), op, options.n_classes, train.y);
-    TrainingSet v;
-    if (val) {
-      v.X = predict_matrix(val->X, train.features(), true, op + " (validation)");
-      targets(val->y, v.rows(), op + " (validation)", k, v.y);
-    }
-    train_engine(engine_, params_, k, train, val ? &v : nullptr, kName);
+    const TrainingData d = training_data<kClassifier>(X, y, val, options, op);
+    train_engine(engine_, params_, d.n_classes, d.train, d.validation(), kName);
+    schema_ = std::move(schema);
     return *this;
   }
 
-  // Labels 0..k-1 (k fixed when n_classes > 0, else inferred with every class present) or
-  // finite targets into out; returns k (0 for regression).
-  template <class TY>
-  static std::size_t targets(const Tensor<TY>& y, std::size_t rows, std::string_view op, std::size_t n_classes,
-                             std::vector<float>& out) {
-    if constexpr (kClassifier) {
-      LabelSet labels = tree_labels(y, rows, op, n_classes);
-      out = std::move(labels.y);
-      return labels.n_classes;
-    } else {
-      out = regression_targets(y, rows, op);
-      return 0;
-    }
+  // The schema of a training set; a regressor refuses a label-encoded target.
+  template <class T>
+  static data::Schema training_schema(const data::Dataset<T>& ds, const std::string& op) {
+    if (!ds.has_target()) throw_value_error(op + ": the data set has no target (load it with .target)");
+    data::Schema s = ds.schema();
+    if (!kClassifier && s.target_kind == data::TargetKind::Categorical)
+      throw_value_error(op + ": the target '" + s.target + "' holds " + std::to_string(s.class_names.size()) +
+                        " classes; use a classifier, or load it as a numeric target");
+    return s;
+  }
+
+  // A classifier fit on a data set with class names has that many classes.
+  static trees::FitOptions with_classes(trees::FitOptions options, const data::Schema& s) {
+    if (!kClassifier || s.class_names.empty()) return options;
+    if (options.n_classes != 0 && options.n_classes != s.class_names.size())
+      throw_value_error(std::string(kName) + ".fit: n_classes = " + std::to_string(options.n_classes) +
+                        " but the data set names " + std::to_string(s.class_names.size()) + " classes");
+    options.n_classes = s.class_names.size();
+    return options;
   }
 
   void check_fitted(const char* what) const {
@@ -238,31 +304,6 @@ private:
   template <class TX>
   Tensor<float> prediction_input(const Tensor<TX>& X, const char* what) const {
     return predict_matrix(X, engine_.n_features, engine_.fitted, std::string(kName) + what);
-  }
-
-  // Calls emit(row, raw outputs) for every row of Xf, computing blocks of rows in parallel.
-  template <class Emit>
-  void for_each_raw(const Tensor<float>& Xf, Emit emit) const {
-    const std::size_t n = Xf.shape(0), d = engine_.n_features, k = engine_.n_raw();
-    // Many classes: fewer rows a block, so a block's outputs stay small.
-    const std::size_t block = std::clamp<std::size_t>(Engine::kBlockRows, 1, std::max<std::size_t>(1, 65536 / k));
-    const std::size_t blocks = (n + block - 1) / block;
-    parallel_for(0, blocks, std::max<std::size_t>(1, 1024 / block), [&](std::size_t lo, std::size_t hi) {
-      std::vector<double> raw(block * k);
-      for (std::size_t b = lo; b < hi; ++b) {
-        const std::size_t r0 = b * block, rows = std::min(block, n - r0);
-        engine_.raw_rows(Xf.data() + r0 * d, rows, raw.data());
-        for (std::size_t i = 0; i < rows; ++i) emit(r0 + i, raw.data() + i * k);
-      }
-    });
-  }
-
-  // Raw outputs of one row in a per-thread buffer.
-  const double* raw_row(std::span<const float> x) const {
-    static thread_local std::vector<double> buf;
-    if (buf.size() < engine_.n_raw()) buf.resize(engine_.n_raw());
-    engine_.raw(x.data(), buf.data());
-    return buf.data();
   }
 
   Params params_;

@@ -30,14 +30,14 @@ public:
     float threshold;
   };
 
-  /// Packs `trees` if all are at most kMaxDepth deep; otherwise usable() stays false.
+  /// Packs `trees` if all are at most kMaxDepth deep and numeric; otherwise usable() stays false.
   void build(const std::vector<Tree>& trees) {
     usable_ = false;
     slots_.clear();
     leaves_.clear();
     depth_ = 0;
     for (const Tree& t : trees) {
-      if (t.depth > kMaxDepth) return;
+      if (t.depth > kMaxDepth || !t.categories.empty()) return;
       depth_ = std::max(depth_, t.depth);
     }
     const std::size_t D = static_cast<std::size_t>(depth_);

@@ -16,18 +16,25 @@
 namespace grove::detail {
 
 /// How one split routes a row by its bin code: missing values (nan_bin) by the learned
-/// direction, other codes by the threshold bin.
+/// direction, other codes by the threshold bin; or, for a categorical split, by the set of bins
+/// (the missing bin's membership included) that go left.
 struct BinRule {
   trees::FeatureCodes codes;
   std::uint8_t nan_bin = 0;
   std::uint8_t threshold = 0;
   bool default_left = false;
+  const std::uint64_t* left_set = nullptr;  ///< 4 words of bin bits, or null for a threshold
 
   /// Branch-free: the threshold is below nan_bin, so a missing value passes "code <= threshold"
-  /// never and goes left only by default.
+  /// never and goes left only by default. A set holds the missing bin's direction itself.
   bool goes_left(std::uint32_t code) const noexcept {
+    if (left_set) return in_set(code);
+    return by_threshold(code);
+  }
+  bool by_threshold(std::uint32_t code) const noexcept {
     return (code <= threshold) | ((code == nan_bin) & default_left);
   }
+  bool in_set(std::uint32_t code) const noexcept { return ((left_set[code >> 6] >> (code & 63)) & 1u) != 0; }
 };
 
 /// A node's rows: positions [begin, end) of the row list.
@@ -77,15 +84,24 @@ private:
   };
 
   void split_block(const std::uint32_t* rows, const BinRule& rule, Block& k) {
-    // Each row is written to both free ends and the matching end advances: no branch to
-    // mispredict on a split that sends rows either way at random. The two slots are distinct
-    // until the last row, which writes the same value to the one slot left.
+    if (rule.left_set)
+      split_block_by(rows, rule, k, [&rule](std::uint32_t code) { return rule.in_set(code); });
+    else
+      split_block_by(rows, rule, k, [&rule](std::uint32_t code) { return rule.by_threshold(code); });
+  }
+
+  // The per-row loop, instantiated for each kind of rule so neither tests the other's. Each row
+  // is written to both free ends and the matching end advances: no branch to mispredict on a
+  // split that sends rows either way at random. The two slots are distinct until the last row,
+  // which writes the same value to the one slot left.
+  template <class Left>
+  void split_block_by(const std::uint32_t* rows, const BinRule& rule, Block& k, Left goes_left) {
     std::uint32_t* out = scratch_.data() + k.lo;
     std::size_t n_left = 0, last = k.hi - k.lo - 1;
     for (std::size_t i = k.lo; i < k.hi; ++i) {
       if (i + kPrefetchAhead < k.hi) rule.codes.prefetch(rows[i + kPrefetchAhead]);
       const std::uint32_t r = rows[i];
-      const bool left = rule.goes_left(rule.codes[r]);
+      const bool left = goes_left(rule.codes[r]);
       out[n_left] = r;
       out[last] = r;
       n_left += left;

@@ -1,10 +1,12 @@
 #pragma once
-/// \file SplitFinder: the best split of one node on one feature, from the feature's histogram.
+/// \file SplitFinder: the best split of one node on one feature, from the feature's histogram
+/// (thresholds for numeric features, category sets for categorical ones).
 /// A candidate split is a set of value bins sent left; the bin of missing values joins either
 /// side, and both are tried in one place (SplitScan::consider), so numeric thresholds and
 /// categorical sets share the scoring, the weight limits and the missing-value direction.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -15,20 +17,24 @@
 
 namespace grove::detail {
 
-/// The best split found for a node: gain, feature, threshold bin, where missing values go, and
-/// the left child's statistic sums.
+/// The best split found for a node: gain, feature, where rows go, and the left child's
+/// statistic sums.
 struct SplitChoice {
   double gain = -std::numeric_limits<double>::infinity();
   std::int32_t feature = -1;
-  std::int32_t bin = 0;       ///< numeric: bins <= bin go left
+  std::int32_t bin = 0;       ///< numeric: bins <= bin go left (categorical: the candidate scanned)
   bool default_left = false;  ///< where missing values go
+  bool categorical = false;   ///< a set split: the bins in left_set go left (the missing bin included)
+  std::array<std::uint64_t, 4> left_set{};
   std::vector<double> left;
 };
 
-/// A node as the finder sees it: its statistic sums and its score (the parent term of gains).
+/// A node as the finder sees it: its statistic sums, its score (the parent term of gains) and
+/// its row count (to tell small categories).
 struct NodeStats {
   const double* sums = nullptr;
   double score = 0.0;
+  double rows = 0.0;
 };
 
 /// One feature's histogram for a node: n_bins value bins of `channels` doubles each, then the
@@ -38,6 +44,15 @@ struct FeatureBins {
   std::size_t n_bins = 0;
   std::size_t lo = 0, hi = 0;
   std::uint32_t feature = 0;
+  bool categorical = false;  ///< bins are category codes
+};
+
+/// How categorical features are split (see the params' fields of the same names).
+struct CategoricalSplits {
+  std::size_t max_cat_to_onehot = 4;
+  std::size_t max_cat_threshold = 32;
+  double cat_smooth = 10.0;
+  double min_data_per_category = 10.0;
 };
 
 /// Scratch sums of a criterion's channels: an array when the count is fixed (binary classes,
@@ -111,14 +126,16 @@ public:
     if (gain > best_gain_) record(gain, bin, true, lm);
   }
 
-  /// Writes the best candidate into the SplitChoice (when one beat its gain).
-  void finish() {
-    if (!improved_) return;
+  /// Writes the best candidate into the SplitChoice when one beat its gain; returns whether.
+  bool finish() {
+    if (!improved_) return false;
     best_.gain = best_gain_;
     best_.feature = static_cast<std::int32_t>(feature_);
     best_.bin = static_cast<std::int32_t>(best_bin_);
     best_.default_left = best_default_left_;
+    best_.categorical = false;
     best_.left.assign(best_left_.data(), best_left_.data() + channels());
+    return true;
   }
 
 private:
@@ -151,16 +168,17 @@ void scan_thresholds(const Crit& crit, const NodeStats& node, const FeatureBins&
   constexpr std::size_t kFixed = Crit::kChannels;
   const std::size_t C = kFixed ? kFixed : crit.channels();
   SplitScan<Crit> scan(crit, node, f.hist + f.n_bins * C, min_weight, f.feature, best);
-  SumBuffer<kFixed> left_sums;
-  left_sums.resize(C);
-  double* left = left_sums.data();
+  // Fixed-size sums in a local array (registers), run-time sized ones on the heap.
+  double left_local[kFixed > 0 ? kFixed : 1] = {};
+  std::vector<double> left_heap(kFixed > 0 ? 0 : C, 0.0);
+  double* left = kFixed > 0 ? left_local : left_heap.data();
   double wl = 0.0;
   // Adds bin t to the left side and tries the threshold after it; false when every row is left.
   auto visit = [&](std::size_t t) {
     const double* bin = f.hist + t * scan.channels();
     const double bw = crit.weight(bin);
-    // A bin that adds nothing repeats the previous candidate.
-    if (t > 0 && crit.adds_nothing(bin, bw)) return true;
+    // Past the first bin, a bin that adds nothing repeats the previous candidate.
+    if (crit.adds_nothing(bin, bw) && t > 0) return true;
     for (std::size_t c = 0; c < scan.channels(); ++c) left[c] += bin[c];
     wl += bw;
     if (t + 1 == f.n_bins && !scan.has_missing()) return false;  // every row left: no split
@@ -175,22 +193,101 @@ void scan_thresholds(const Crit& crit, const NodeStats& node, const FeatureBins&
   scan.finish();
 }
 
+// Marks bin b of a category set.
+inline void set_bin(std::array<std::uint64_t, 4>& set, std::size_t b) noexcept { set[b >> 6] |= std::uint64_t{1} << (b & 63); }
+
+/// Categorical feature: sets of categories sent left, LightGBM / scikit-learn style. Categories
+/// with fewer than min_data_per_category rows in the node join the missing values (and follow
+/// them); with at most max_cat_to_onehot others, each is tried alone against the rest; above,
+/// they are sorted by the criterion's category key (a smoothed mean gradient, target or class
+/// share) and the prefixes of that order up to max_cat_threshold categories, from either end,
+/// are tried. Categories absent from the node go with the missing values too.
+template <class Crit>
+void scan_categories(const Crit& crit, const NodeStats& node, const FeatureBins& f, double min_weight,
+                     const CategoricalSplits& cat, SplitChoice& best) {
+  constexpr std::size_t kFixed = Crit::kChannels;
+  const std::size_t C = kFixed ? kFixed : crit.channels(), k = f.n_bins;
+  std::vector<double> missing(f.hist + k * C, f.hist + (k + 1) * C);
+  std::vector<std::size_t> cands;
+  std::array<std::uint64_t, 4> with_missing{};  // small and empty categories, and the missing bin
+  set_bin(with_missing, k);
+  const double node_w = crit.weight(node.sums), rows_per_weight = node_w > 0.0 ? node.rows / node_w : 0.0;
+  for (std::size_t c = 0; c < k; ++c) {
+    const double* bin = f.hist + c * C;
+    const double w = crit.weight(bin);
+    if (c >= f.lo && c <= f.hi && !crit.adds_nothing(bin, w) && w * rows_per_weight >= cat.min_data_per_category) {
+      cands.push_back(c);
+      continue;
+    }
+    set_bin(with_missing, c);
+    if (c >= f.lo && c <= f.hi)
+      for (std::size_t ch = 0; ch < C; ++ch) missing[ch] += bin[ch];
+  }
+  SplitScan<Crit> scan(crit, node, missing.data(), min_weight, f.feature, best);
+  const std::size_t n = cands.size();
+  std::vector<std::size_t> order = cands;
+  const bool one_hot = n <= cat.max_cat_to_onehot;
+  if (!one_hot)
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return crit.category_key(f.hist + a * C, node.sums, cat.cat_smooth) <
+             crit.category_key(f.hist + b * C, node.sums, cat.cat_smooth);
+    });
+  // Candidate ids: one-hot, the category; sorted, prefix length - 1 (+ 256 from the high end).
+  const std::size_t steps = one_hot ? n : std::min(cat.max_cat_threshold, (n + 1) / 2);
+  std::vector<double> left(C);
+  for (int end = 0; end < (one_hot ? 1 : 2); ++end) {
+    std::fill(left.begin(), left.end(), 0.0);
+    double wl = 0.0;
+    for (std::size_t i = 0; i < steps; ++i) {
+      const std::size_t c = end == 0 ? order[i] : order[n - 1 - i];
+      const double* bin = f.hist + c * C;
+      if (one_hot) {  // one category alone, not a growing prefix
+        std::fill(left.begin(), left.end(), 0.0);
+        wl = 0.0;
+      }
+      for (std::size_t ch = 0; ch < C; ++ch) left[ch] += bin[ch];
+      wl += crit.weight(bin);
+      const bool all_left = one_hot ? n == 1 : i + 1 == n;
+      if (all_left && !scan.has_missing()) continue;  // nothing would go right
+      scan.consider(left.data(), wl, one_hot ? c : i + 256 * static_cast<std::size_t>(end), !all_left);
+    }
+  }
+  if (!scan.finish()) return;
+  const auto id = static_cast<std::size_t>(best.bin);
+  std::array<std::uint64_t, 4> set{};
+  if (one_hot) {
+    set_bin(set, id);
+  } else {
+    for (std::size_t i = 0; i <= id % 256; ++i) set_bin(set, id < 256 ? order[i] : order[n - 1 - i]);
+  }
+  if (best.default_left)
+    for (std::size_t w = 0; w < 4; ++w) set[w] |= with_missing[w];
+  best.categorical = true;
+  best.left_set = set;
+}
+
 /// Finds the best split of a node over features, one feature at a time.
 class SplitFinder {
 public:
   SplitFinder() = default;
-  SplitFinder(CriterionSpec spec, double min_weight) : spec_(spec), min_weight_(min_weight) {}
+  SplitFinder(CriterionSpec spec, double min_weight, CategoricalSplits categorical = {})
+      : spec_(spec), min_weight_(min_weight), cat_(categorical) {}
 
   const CriterionSpec& criterion() const noexcept { return spec_; }
 
   /// Updates `best` when feature `f` has a split of `node` with a larger gain.
   void find(const NodeStats& node, const FeatureBins& f, SplitChoice& best) const {
-    with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, f, min_weight_, best); });
+    // Two dispatches, so the numeric scan is compiled as tightly as if it were alone.
+    if (f.categorical)
+      with_criterion(spec_, [&](const auto& crit) { scan_categories(crit, node, f, min_weight_, cat_, best); });
+    else
+      with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, f, min_weight_, best); });
   }
 
 private:
   CriterionSpec spec_;
   double min_weight_ = 0.0;
+  CategoricalSplits cat_;
 };
 
 }  // namespace grove::detail

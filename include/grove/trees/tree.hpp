@@ -1,10 +1,13 @@
 #pragma once
 /// \file Tree: one decision tree as a flat array of 16-byte nodes, and its prediction.
+/// Categorical splits keep their category sets in the tree's `categories` words.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -13,17 +16,24 @@ namespace grove::trees {
 /// One node. An internal node sends a row left when x[feature] <= threshold (NaN goes to the
 /// learned default side); a leaf points to itself on both sides, holds feature 0 and keeps its
 /// (first) output value in `threshold`, so a fixed number of branch-free steps ends on the leaf.
+/// A categorical node (kCategorical) instead sends the categories in a set left: `threshold`
+/// holds the bits of the set's offset in Tree::categories, where the set is a word count W
+/// (1..8) and W words of bits, bit c for category code c. Missing values, codes that are not
+/// integers in [0, 32 W) and categories training never saw follow the default direction.
 struct TreeNode {
   static constexpr std::uint32_t kDefaultLeft = 0x80000000u;
-  static constexpr std::uint32_t kFeatureMask = 0x7fffffffu;
+  static constexpr std::uint32_t kCategorical = 0x40000000u;
+  static constexpr std::uint32_t kFeatureMask = 0x3fffffffu;
 
-  std::uint32_t feature_flags = 0;  ///< feature index | kDefaultLeft
-  float threshold = 0.0f;           ///< split value; the leaf value on leaves
+  std::uint32_t feature_flags = 0;  ///< feature index | kDefaultLeft | kCategorical
+  float threshold = 0.0f;           ///< split value (bits of the category set's offset); the leaf value on leaves
   std::int32_t left = 0;
   std::int32_t right = 0;
 
   std::uint32_t feature() const noexcept { return feature_flags & kFeatureMask; }
   bool default_left() const noexcept { return (feature_flags & kDefaultLeft) != 0; }
+  bool categorical() const noexcept { return (feature_flags & kCategorical) != 0; }
+  std::uint32_t category_offset() const noexcept { return std::bit_cast<std::uint32_t>(threshold); }
 };
 static_assert(sizeof(TreeNode) == 16, "TreeNode must stay 16 bytes");
 
@@ -42,6 +52,25 @@ inline std::int32_t next_node(const TreeNode& nd, const float* x) noexcept {
   return nd.right + ((nd.left - nd.right) & -go_left);
 }
 
+/// True when category code v goes left by the set at `set` (word count, then bits); false for
+/// values the set does not cover (they follow the default direction).
+inline bool in_category_set(const std::uint32_t* set, float v, bool& covered) noexcept {
+  covered = false;
+  if (!(v >= 0.0f && v < static_cast<float>(32 * set[0]))) return false;
+  const auto c = static_cast<std::uint32_t>(v);
+  if (static_cast<float>(c) != v) return false;
+  covered = true;
+  return ((set[1 + c / 32] >> (c % 32)) & 1u) != 0;
+}
+
+/// next_node for trees with categorical splits (`categories`: the tree's category words).
+inline std::int32_t next_node_any(const TreeNode& nd, const float* x, const std::uint32_t* categories) noexcept {
+  if (!nd.categorical()) return next_node(nd, x);
+  bool covered = false;
+  const bool in = in_category_set(categories + nd.category_offset(), x[nd.feature()], covered);
+  return (covered ? in : nd.default_left()) ? nd.left : nd.right;
+}
+
 }  // namespace grove::detail
 
 namespace grove::trees {
@@ -51,7 +80,7 @@ namespace grove::trees {
 struct Tree {
   std::vector<TreeNode> nodes;
   std::vector<float> values;  ///< n_outputs per node
-  std::vector<std::uint32_t> categories;  ///< category sets of categorical splits (none yet)
+  std::vector<std::uint32_t> categories;  ///< category sets of categorical splits (see TreeNode)
   std::size_t n_outputs = 1;
   int depth = 0;  ///< longest root-to-leaf path
 
@@ -69,6 +98,25 @@ struct Tree {
   void set_leaf_values(std::size_t i, const float* v) {
     for (std::size_t c = 0; c < n_outputs; ++c) values[i * n_outputs + c] = v[c];
     nodes[i].threshold = v[0];
+  }
+
+  /// Appends the category set of a split on a feature with k categories: bins[c >> 6] bit
+  /// c & 63 says whether category c goes left; codes at or past k (never seen in training) go
+  /// with the missing values (default_left). Returns the set's offset (see TreeNode).
+  std::uint32_t add_category_set(const std::uint64_t* bins, std::size_t k, bool default_left) {
+    const std::size_t words = (k + 31) / 32;
+    const auto offset = static_cast<std::uint32_t>(categories.size());
+    categories.push_back(static_cast<std::uint32_t>(words));
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint32_t bits = 0;
+      for (std::size_t b = 0; b < 32; ++b) {
+        const std::size_t c = 32 * w + b;
+        const bool left = c < k ? ((bins[c >> 6] >> (c & 63)) & 1u) != 0 : default_left;
+        bits |= static_cast<std::uint32_t>(left) << b;
+      }
+      categories.push_back(bits);
+    }
+    return offset;
   }
 
   /// Recomputes `depth` (children always come after their parent).
@@ -124,6 +172,10 @@ struct Tree {
   std::int32_t leaf_index(const float* x) const noexcept {
     const TreeNode* n = nodes.data();
     std::int32_t i = 0;
+    if (!categories.empty()) {
+      while (n[i].left != i) i = grove::detail::next_node_any(n[i], x, categories.data());
+      return i;
+    }
     if (depth <= 16) {
       // Branch-free: leaves loop onto themselves, so `depth` steps always end on the leaf.
       for (int s = 0; s < depth; ++s) i = grove::detail::next_node(n[i], x);
@@ -154,6 +206,10 @@ inline double sum_tree_values(const Tree* trees, std::size_t first, std::size_t 
     const Tree& b = trees[t + step];
     const Tree& c = trees[t + 2 * step];
     const Tree& d = trees[t + 3 * step];
+    if (!a.categories.empty() || !b.categories.empty() || !c.categories.empty() || !d.categories.empty()) {
+      for (const Tree* tr : {&a, &b, &c, &d}) sum += static_cast<double>(tr->predict_value(x));  // same order
+      continue;
+    }
     const TreeNode *na = a.nodes.data(), *nb = b.nodes.data(), *nc = c.nodes.data(), *nd = d.nodes.data();
     std::int32_t ia = 0, ib = 0, ic = 0, id = 0;
     const int common = std::min(std::min(a.depth, b.depth), std::min(c.depth, d.depth));
@@ -186,7 +242,7 @@ inline void sum_tree_values_rows(const Tree* trees, std::size_t first, std::size
   for (std::size_t t = first; t < count; t += step) {
     const Tree& tr = trees[t];
     const TreeNode* n = tr.nodes.data();
-    if (tr.depth > 16) {
+    if (tr.depth > 16 || !tr.categories.empty()) {
       for (std::size_t i = 0; i < n_rows; ++i) out[i] += static_cast<double>(tr.predict_value(X + i * d));
       continue;
     }

@@ -50,7 +50,14 @@ inline std::string check_split_node(const trees::Tree& t, std::size_t i, const T
            " (valid: " + std::to_string(i + 1) + ".." + std::to_string(n - 1) + ")";
   if (nd.feature() >= c.n_features)
     return "node " + std::to_string(i) + " splits on feature " + std::to_string(nd.feature()) + " of " + std::to_string(c.n_features);
-  if (std::isnan(nd.threshold)) return "node " + std::to_string(i) + " has a NaN threshold";
+  if (nd.categorical()) {
+    // The category set: a word count of 1..8 (categories 0..255) and that many words, in range.
+    const std::size_t off = nd.category_offset(), size = t.categories.size();
+    if (off >= size || t.categories[off] < 1 || t.categories[off] > 8 || t.categories[off] >= size - off)
+      return "node " + std::to_string(i) + " has no valid category set at word " + std::to_string(off);
+  } else if (std::isnan(nd.threshold)) {
+    return "node " + std::to_string(i) + " has a NaN threshold";
+  }
   for (std::size_t k = 0; k < t.n_outputs; ++k)
     if (!std::isfinite(t.values[i * t.n_outputs + k])) return "node " + std::to_string(i) + " stores a non-finite value";
   return {};
@@ -64,8 +71,6 @@ inline std::string check_tree(const trees::Tree& t, const TreeChecks& c) {
   if (t.n_outputs == 0 || t.values.size() != n * t.n_outputs)
     return "tree values: " + std::to_string(t.values.size()) + " for " + std::to_string(n) + " nodes x " +
            std::to_string(t.n_outputs) + " outputs";
-  if (!t.categories.empty())
-    return "tree has " + std::to_string(t.categories.size()) + " category words but no categorical split";
   // Children always come after their parent, so one forward pass sees every parent first.
   std::vector<std::uint8_t> parents(n, 0);
   std::vector<int> depth(n, 0);
@@ -84,6 +89,28 @@ inline std::string check_tree(const trees::Tree& t, const TreeChecks& c) {
       depth[k] = depth[i] + 1;
     }
   }
+  bool any_categorical = false;
+  for (const trees::TreeNode& nd : t.nodes) any_categorical = any_categorical || (nd.categorical() && nd.left != nd.right);
+  if (!t.categories.empty() && !any_categorical)
+    return "tree has " + std::to_string(t.categories.size()) + " category words but no categorical split";
+  return {};
+}
+
+/// Checks that the trees split the features listed as categorical by category sets and the
+/// others by thresholds; returns an empty string or what is wrong.
+inline std::string check_split_kinds(const std::vector<trees::Tree>& trees,
+                                     const std::vector<std::size_t>& categorical_features) {
+  for (std::size_t ti = 0; ti < trees.size(); ++ti)
+    for (std::size_t i = 0; i < trees[ti].nodes.size(); ++i) {
+      const trees::TreeNode& nd = trees[ti].nodes[i];
+      if (trees[ti].is_leaf(i)) continue;
+      bool listed = false;
+      for (std::size_t f : categorical_features) listed = listed || f == nd.feature();
+      if (listed != nd.categorical())
+        return "tree " + std::to_string(ti) + ": node " + std::to_string(i) + " splits feature " +
+               std::to_string(nd.feature()) + (nd.categorical() ? " by categories" : " by a threshold") +
+               ", but categorical_features " + (listed ? "lists" : "does not list") + " it";
+    }
   return {};
 }
 
