@@ -1,6 +1,7 @@
-// nn/optim micro-benchmarks: the MLP 784-256-128-10 training step and single-sample inference,
-// and the parts of a step (Linear forward/backward, cross_entropy, Adam).
-//   grove_bench_nn --benchmark_filter=MlpStep   (threads: GROVE_BENCH_THREADS, default 1)
+// nn/optim micro-benchmarks: the MLP 784-256-128-10 and the Fashion-MNIST CNN training steps and
+// single-sample inference, and the parts of a step (Linear, Conv2d, MaxPool2d forward/backward,
+// cross_entropy, Adam).
+//   grove_bench_nn --benchmark_filter=CnnStep   (threads: GROVE_BENCH_THREADS, default 1)
 #include <grove/autograd.hpp>
 #include <grove/core/parallel.hpp>
 #include <grove/nn.hpp>
@@ -100,5 +101,79 @@ void BM_CrossEntropy(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CrossEntropy)->Unit(benchmark::kMicrosecond);
+
+nn::Sequential<float> cnn(Rng& rng) {
+  return nn::Sequential<float>{nn::Conv2d<float>(1, 32, 3, rng, {.padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
+                               nn::Conv2d<float>(32, 64, 3, rng, {.padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
+                               nn::Flatten(), nn::Linear<float>(3136, 128, rng), nn::ReLU(),
+                               nn::Linear<float>(128, 10, rng)};
+}
+
+// One Adam step of the Fashion-MNIST CNN at batch 128 (the benchmarks/compare/cnn_* architecture).
+void BM_CnnStep(benchmark::State& state) {
+  set_threads();
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  Rng rng(0);
+  auto model = cnn(rng);
+  optim::Adam<float> opt(model.parameters(), {.lr = 1e-3});
+  const auto x = Tensor<float>::randn(Shape{batch, 1, 28, 28}, rng);
+  std::vector<float> yv(batch);
+  for (auto& v : yv) v = static_cast<float>(rng.below(10));
+  const auto y = Tensor<float>::from_vector(yv);
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto loss = nn::cross_entropy(model(x), y);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_CnnStep)->Arg(128)->Unit(benchmark::kMillisecond);
+
+void BM_CnnInferOne(benchmark::State& state) {
+  set_threads();
+  Rng rng(0);
+  auto model = cnn(rng);
+  model.eval();
+  const auto x = Tensor<float>::randn(Shape{1, 1, 28, 28}, rng);
+  NoGradGuard no_grad;
+  for (auto _ : state) {
+    auto out = model(x);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_CnnInferOne)->Unit(benchmark::kMicrosecond);
+
+// The CNN's second convolution (32 -> 64 channels, 14x14, 3x3, padding 1): forward, and
+// forward + backward to input and weights.
+void BM_Conv2d(benchmark::State& state) {
+  set_threads();
+  const bool backward = state.range(0) != 0;
+  Rng rng(0);
+  nn::Conv2d<float> conv(32, 64, 3, rng, {.padding = 1});
+  auto x = Tensor<float>::randn(Shape{128, 32, 14, 14}, rng);
+  x.requires_grad(backward);
+  const auto g = Tensor<float>::randn(Shape{128, 64, 14, 14}, rng);
+  for (auto _ : state) {
+    conv.zero_grad();
+    auto y = conv(x);
+    if (backward) y.backward(g);
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+BENCHMARK(BM_Conv2d)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_MaxPool2d(benchmark::State& state) {
+  set_threads();
+  Rng rng(0);
+  auto x = Tensor<float>::randn(Shape{128, 32, 28, 28}, rng);
+  x.requires_grad(true);
+  for (auto _ : state) {
+    auto y = nn::max_pool2d(x, 2);
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+BENCHMARK(BM_MaxPool2d)->Unit(benchmark::kMillisecond);
 
 }  // namespace

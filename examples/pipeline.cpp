@@ -1,14 +1,18 @@
 // grove-pipeline: the production loop end to end, from a dataset to a rollout decision.
 //
-//   dataset -> stratified train / validation / test split -> model selection by k-fold CV
-//   (random forest, gradient boosting, MLP) -> final fit with validation monitoring and early
-//   stopping -> test metrics -> learning curve: "does more data help, and by how much?" ->
-//   rollout check (save, reload, identical predictions, latency against a budget) -> summary.
+//   load (column kinds inferred) -> task (classification or regression) -> train / validation /
+//   test split -> model selection by cross-validation (random forest, gradient boosting, MLP on
+//   the same folds, each with early stopping) -> final fit with validation monitoring -> test
+//   metrics -> learning curve: "does more data help, and how much?" -> rollout check (save with
+//   the schema, reload as grove-serve does, identical predictions, latency against a budget) ->
+//   summary with READY / NOT READY.
 //
 // Default input: Fashion-MNIST (Debian's dataset-fashion-mnist); any CSV with --csv/--target.
 // Run with --help for the options and their defaults.
 
-#include "pipeline/models.hpp"
+#include "pipeline/advice.hpp"
+#include "pipeline/candidates.hpp"
+#include "pipeline/data_stage.hpp"
 #include "pipeline/options.hpp"
 #include "pipeline/report.hpp"
 
@@ -17,22 +21,19 @@
 #include <grove/core/progress.hpp>
 #include <grove/core/rng.hpp>
 #include <grove/data.hpp>
-#include <grove/data/idx.hpp>
 #include <grove/diagnostics.hpp>
+#include <grove/io/file.hpp>
 #include <grove/metrics.hpp>
+#include <grove/model_selection/cross_validate.hpp>
+#include <grove/serving/load_model.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <limits>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -42,10 +43,12 @@ namespace {
 
 using grove::Tensor;
 using grove::data::Dataset;
+using pipeline::fmt;
+namespace ms = grove::model_selection;
 using Clock = std::chrono::steady_clock;
 
-/// Stage lines on stderr, shown under the same rule as grove::Progress (stderr is a terminal,
-/// or GROVE_PROGRESS=1), so a piped run's stderr holds nothing but errors.
+/// Stage lines on stderr, shown under grove::Progress's rule (stderr is a terminal, or
+/// GROVE_PROGRESS=1), so a piped run's stderr holds nothing but errors.
 std::ostream& status() {
   static std::ostream null_stream(nullptr);
   static const bool on = grove::Progress::enabled_by_default();
@@ -54,445 +57,503 @@ std::ostream& status() {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-[[noreturn]] void fail(const std::string& msg) { grove::detail::throw_value_error(msg); }
-
-/// A stratified sample of m rows (all rows when m is 0 or >= n).
-Dataset<float> stratified_sample(const Dataset<float>& ds, std::size_t m, grove::Rng& rng) {
+/// A sample of m rows (stratified for classes; all rows when m is 0 or >= n).
+Dataset<float> sample_rows(const Dataset<float>& ds, std::size_t m, bool stratify, grove::Rng& rng) {
   if (m == 0 || m >= ds.size()) return ds;
-  const double fraction = static_cast<double>(m) / static_cast<double>(ds.size());
-  return grove::data::subset(ds, grove::data::stratified_split_indices(ds.y, fraction, rng).test);
+  return grove::data::train_test_split(ds, static_cast<double>(m) / static_cast<double>(ds.size()), rng,
+                                       {.stratify = stratify})
+      .test;
 }
 
-Dataset<float> concat_rows(const Dataset<float>& a, const Dataset<float>& b) {
-  if (a.n_features() != b.n_features()) fail("Fashion-MNIST: train and test files have different image sizes");
-  std::vector<float> x = a.X.to_vector(), y = a.y.to_vector();
-  const auto xb = b.X.to_vector(), yb = b.y.to_vector();
-  x.insert(x.end(), xb.begin(), xb.end());
-  y.insert(y.end(), yb.begin(), yb.end());
-  Dataset<float> out = a;
-  out.X = Tensor<float>::from_vector(std::move(x), grove::Shape{a.size() + b.size(), a.n_features()});
-  out.y = Tensor<float>::from_vector(std::move(y));
-  return out;
-}
+// --- 2. split --------------------------------------------------------------------------------
 
-/// Feature columns whose first 200 rows hold text that is not a number or a missing-value
-/// marker: they are read as categories (ordinal codes) instead of failing as malformed numbers.
-/// Lines with quotes are skipped here (load_csv parses them properly later).
-std::vector<std::string> text_columns(const std::string& path, const std::string& target) {
-  std::ifstream f(path);
-  std::string line;
-  if (!std::getline(f, line)) return {};
-  auto split = [](const std::string& l) {
-    std::vector<std::string> cells;
-    std::string cell;
-    std::istringstream ls(l);
-    while (std::getline(ls, cell, ',')) {
-      const auto b = cell.find_first_not_of(" \t\r"), e = cell.find_last_not_of(" \t\r");
-      cells.push_back(b == std::string::npos ? "" : cell.substr(b, e - b + 1));
-    }
-    return cells;
-  };
-  if (line.find('"') != std::string::npos) return {};
-  const std::vector<std::string> names = split(line);
-  std::vector<bool> text(names.size(), false);
-  for (int row = 0; row < 200 && std::getline(f, line); ++row) {
-    if (line.find('"') != std::string::npos) continue;
-    const std::vector<std::string> cells = split(line);
-    for (std::size_t c = 0; c < std::min(cells.size(), names.size()); ++c) {
-      const std::string& v = cells[c];
-      if (v.empty() || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" || v == "NULL" || v == "null") continue;
-      char* end = nullptr;
-      std::strtod(v.c_str(), &end);
-      if (end != v.c_str() + v.size()) text[c] = true;
-    }
-  }
-  std::vector<std::string> out;
-  for (std::size_t c = 0; c < names.size(); ++c)
-    if (text[c] && names[c] != target && !names[c].empty()) out.push_back(names[c]);
-  return out;
-}
-
-Dataset<float> load_data(const pipeline::Options& o, std::string& source) {
-  if (!o.csv.empty()) {
-    if (!std::filesystem::exists(o.csv)) fail("cannot open '" + o.csv + "': no such file");
-    grove::data::CsvOptions co;
-    co.target = o.target;
-    co.target_kind = grove::data::TargetKind::Categorical;  // any target column is read as class labels
-    for (const std::string& name : text_columns(o.csv, o.target)) co.categorical.push_back(name);
-    Dataset<float> ds = grove::data::load_csv<float>(o.csv, co);
-    source = o.csv + " (target '" + o.target + "')";
-    if (!co.categorical.empty()) {
-      source += "; text columns read as categories:";
-      for (const auto& c : co.categorical) source += " '" + c.name + "'";
-    }
-    return ds;
-  }
-  const std::string dir = o.fashion_dir;
-  auto path = [&](const char* name) {
-    const std::string p = dir + "/" + name;
-    if (!std::filesystem::exists(p))
-      fail("Fashion-MNIST file '" + p + "' not found (install dataset-fashion-mnist, pass --fashion-dir, or use --csv)");
-    return p;
-  };
-  Dataset<float> train = grove::data::load_idx<float>(path("train-images-idx3-ubyte.gz"), path("train-labels-idx1-ubyte.gz"));
-  Dataset<float> test = grove::data::load_idx<float>(path("t10k-images-idx3-ubyte.gz"), path("t10k-labels-idx1-ubyte.gz"));
-  Dataset<float> ds = concat_rows(train, test);
-  ds.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
-  source = "Fashion-MNIST (" + dir + ", train + t10k)";
-  return ds;
-}
-
-/// Checks that the data can go through a stratified three-way split and k-fold CV.
-void check_dataset(const Dataset<float>& ds, const pipeline::Options& o) {
-  const std::size_t k = ds.class_names.size();
-  if (ds.size() < 20) fail("the data has " + std::to_string(ds.size()) + " rows; the pipeline needs at least 20");
-  if (ds.n_features() == 0) fail("the data has no feature columns besides the target");
-  if (k < 2) fail("target '" + o.target + "' has a single class; a classifier needs at least 2");
-  if (k > 100)
-    fail("target '" + o.target + "' has " + std::to_string(k) +
-         " distinct values; grove-pipeline trains classifiers (at most 100 classes). Is it a numeric target?");
-  std::vector<std::size_t> count(k, 0);
-  for (std::size_t i = 0; i < ds.size(); ++i) ++count[static_cast<std::size_t>(ds.y.data()[i])];
-  for (std::size_t c = 0; c < k; ++c)
-    if (count[c] < 6)
-      fail("class '" + ds.class_names[c] + "' has " + std::to_string(count[c]) +
-           " rows; each class needs at least 6 for a stratified train/validation/test split");
-}
-
-struct CvResult {
-  std::string name;
-  double acc_mean = 0, acc_sd = 0, loss_mean = 0, loss_sd = 0, fit_mean = 0, fit_sd = 0;
+struct Split {
+  Dataset<float> train, val, test;
+  std::size_t rows_used = 0;
 };
 
-std::string short_name(const std::string& s, std::size_t n = 7) { return s.size() <= n ? s : s.substr(0, n); }
+Split split_data(const pipeline::LoadedData& d, const pipeline::Options& o, grove::Rng& rng) {
+  const bool strat = d.classification;
+  const Dataset<float> ds = sample_rows(d.ds, o.max_rows, strat, rng);
+  auto [rest, test] = grove::data::train_test_split(ds, o.test_fraction, rng, {.stratify = strat});
+  auto [train, val] = grove::data::train_test_split(rest, o.val_fraction / (1.0 - o.test_fraction), rng, {.stratify = strat});
+  return {std::move(train), std::move(val), std::move(test), ds.size()};
+}
 
-}  // namespace
+// --- 3. model selection ----------------------------------------------------------------------
 
-static int run(const pipeline::Options& o) {
+struct CvRow {
+  std::string name;
+  double score = 0, score_sd = 0, second = 0, second_sd = 0, fit_s = 0, fit_sd = 0;
+  std::size_t fits = 0, capped = 0;
+};
+
+struct Selection {
+  std::vector<pipeline::Candidate> candidates;
+  std::vector<CvRow> rows;
+  std::size_t winner = 0, folds = 0, rows_used = 0;
+  std::string metric, second_metric;  ///< "accuracy"/"log loss" or "R2"/"RMSE"
+};
+
+Selection select_model(std::vector<pipeline::Candidate> cands, const Dataset<float>& train, bool cls,
+                       const pipeline::Options& o, grove::Rng& rng) {
+  Selection s;
+  s.candidates = std::move(cands);
+  const Dataset<float> cv_data = sample_rows(train, o.cv_rows, cls, rng);
+  const ms::CrossValidateOptions base{.folds = o.folds,
+                                      .scoring = cls ? ms::Scorings{"accuracy", "neg_log_loss"}
+                                                     : ms::Scorings{"r2", "neg_root_mean_squared_error"},
+                                      .stratify = cls,
+                                      .seed = o.seed};
+  // The same folds for every candidate.
+  ms::CrossValidateOptions opts = base;
+  opts.splits = ms::cross_validation_splits(cv_data.y, base);
+  s.folds = opts.splits.size();
+  s.rows_used = cv_data.size();
+  s.metric = cls ? "accuracy" : "R2";
+  s.second_metric = cls ? "log loss" : "RMSE";
+  for (const pipeline::Candidate& c : s.candidates) {
+    status() << "      cross-validating the " << c.name << "...\n";
+    const auto log = pipeline::stop_log(c.model);
+    log->clear();
+    const ms::CrossValidation cv = ms::cross_validate([&] { return c.model.clone(); }, cv_data.X, cv_data.y, opts);
+    CvRow r{c.name};
+    pipeline::mean_std(cv.test_scores, r.score, r.score_sd);
+    std::vector<double> second = cv.scores[1].test;
+    for (double& v : second) v = -v;  // neg_log_loss / neg_rmse back to the loss
+    pipeline::mean_std(second, r.second, r.second_sd);
+    pipeline::mean_std(cv.fit_times, r.fit_s, r.fit_sd);
+    r.fits = log->fits();
+    r.capped = log->capped();
+    s.rows.push_back(r);
+  }
+  for (std::size_t i = 1; i < s.rows.size(); ++i)
+    if (s.rows[i].score > s.rows[s.winner].score) s.winner = i;
+  return s;
+}
+
+void print_selection(const Selection& s, const pipeline::Options& o, double seconds) {
+  std::cout << "3. Model selection: " << s.folds << "-fold cross-validation on " << s.rows_used
+            << " training rows (--cv-rows), the same folds for every candidate\n";
+  std::vector<std::vector<std::string>> rows{{"model", s.metric, s.second_metric, "fit time (s)", "early stopping", ""}};
+  for (std::size_t i = 0; i < s.rows.size(); ++i) {
+    const CvRow& r = s.rows[i];
+    const std::string es = r.capped ? fmt("hit its cap in %zu of %zu fits", r.capped, r.fits)
+                                    : (s.candidates[i].key == "forest" ? "n/a" : "stopped by itself");
+    rows.push_back({r.name, fmt("%.4f +/- %.4f", r.score, r.score_sd), fmt("%.4f +/- %.4f", r.second, r.second_sd),
+                    fmt("%.3f +/- %.3f", r.fit_s, r.fit_sd), es, i == s.winner ? "<- winner" : ""});
+  }
+  pipeline::print_table(std::cout, rows, "   ");
+  std::cout << "   budgets: forest " << o.trees << " trees; boosting <= " << o.rounds << " rounds (patience " << o.patience
+            << ", 10% of each fold held out for it); MLP " << o.hidden << " hidden, <= " << o.epochs << " epochs"
+            << fmt("   [%.1f s]\n\n", seconds);
+}
+
+void write_selection_csv(const Selection& s, const std::string& path) {
+  std::string t = "model,score,score_std,second,second_std,fit_seconds_mean,fit_seconds_std,fits,fits_at_cap\n";
+  for (const CvRow& r : s.rows)
+    t += pipeline::csv_cell(r.name) + fmt(",%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%zu,%zu\n", r.score, r.score_sd, r.second,
+                                          r.second_sd, r.fit_s, r.fit_sd, r.fits, r.capped);
+  grove::io::write_file(path, t, "grove-pipeline");
+}
+
+// --- 4. final fit and test metrics ------------------------------------------------------------
+
+struct Final {
+  ms::AnyEstimator model;
+  pipeline::StopInfo stop;
+  bool val_loss_still_falling = false;
+  Tensor<double> test_pred;
+  double test_score = 0, baseline_score = 0;  ///< accuracy / R2
+  pipeline::JsonObject metrics;
+  double seconds = 0;
+};
+
+/// The final fit's validation loss was at its best in the last `patience` logged steps.
+bool still_falling(const grove::diag::History* h, std::size_t patience) {
+  if (!h || !h->has("val_loss")) return false;
+  const std::vector<double> v = h->series("val_loss");
+  if (v.size() < 2) return false;
+  const std::size_t best = static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
+  return best + std::max<std::size_t>(patience, 1) >= v.size();
+}
+
+void print_confusion(const Tensor<std::int64_t>& cm, const std::vector<std::string>& names, const std::string& path) {
+  const std::size_t k = names.size();
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> head{""};
+  for (const auto& n : names) head.push_back(n);
+  rows.push_back(head);
+  for (std::size_t r = 0; r < k; ++r) {
+    std::vector<std::string> row{names[r]};
+    for (std::size_t c = 0; c < k; ++c) row.push_back(std::to_string(cm.data()[r * k + c]));
+    rows.push_back(row);
+  }
+  if (k <= 20) pipeline::print_table(std::cout, rows, "     ", true);
+  else std::cout << "     (" << k << " classes: see confusion_matrix.csv)\n";
+  std::string t;
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) t += ',';
+      t += pipeline::csv_cell(row[c]);
+    }
+    t += '\n';
+  }
+  grove::io::write_file(path, t, "grove-pipeline");
+}
+
+Final final_fit(const pipeline::Candidate& c, const Split& sp, const Dataset<float>& ds, bool cls,
+                const pipeline::Options& o) {
+  Final f;
+  f.model = c.model.clone();
+  const auto t0 = Clock::now();
+  f.model.fit(sp.train.X, sp.train.y, sp.val.X, sp.val.y);
+  f.seconds = seconds_since(t0);
+  f.stop = pipeline::stop_info(f.model);
+  f.val_loss_still_falling = still_falling(f.model.history(), c.key == "mlp" ? 1 : std::max<std::size_t>(1, o.patience / 5));
+  f.test_pred = f.model.predict(sp.test.X);
+  const Tensor<double> yt = sp.test.y.to<double>();
+  std::cout << "4. Final model: " << c.name << ", trained on " << sp.train.size() << " rows with validation monitoring ("
+            << (f.stop.can_stop ? fmt("kept %zu of at most %zu %s%s", f.stop.kept, f.stop.cap, f.stop.unit.c_str(),
+                                      f.stop.hit_cap() ? ": hit the cap" : "")
+                                : fmt("%zu trees", f.stop.kept))
+            << ")" << fmt("   [%.1f s]\n", f.seconds);
+  if (cls) {
+    const std::size_t k = ds.class_names.size();
+    const Tensor<float> proba = f.model.predict_proba(sp.test.X);
+    f.test_score = grove::metrics::accuracy(yt, f.test_pred);
+    const double f1 = grove::metrics::f1(yt, f.test_pred), ll = grove::metrics::log_loss(yt, proba.to<double>());
+    const std::vector<std::size_t> count = pipeline::class_counts(sp.train.y, k);
+    const auto majority = static_cast<double>(std::max_element(count.begin(), count.end()) - count.begin());
+    std::size_t hits = 0;
+    for (std::size_t i = 0; i < sp.test.size(); ++i) hits += yt.data()[i] == majority;
+    f.baseline_score = static_cast<double>(hits) / static_cast<double>(sp.test.size());
+    std::cout << "   test (" << sp.test.size() << " rows never seen):"
+              << fmt(" accuracy %.4f, macro F1 %.4f, log loss %.4f (majority-class baseline accuracy %.4f)\n",
+                     f.test_score, f1, ll, f.baseline_score)
+              << "   confusion matrix (rows: true class, columns: predicted):\n";
+    print_confusion(grove::metrics::confusion_matrix(yt, f.test_pred, k), ds.class_names, o.out + "/confusion_matrix.csv");
+    f.metrics.add("accuracy", f.test_score).add("macro_f1", f1).add("log_loss", ll).add("baseline_accuracy", f.baseline_score);
+  } else {
+    double mean = 0;
+    for (std::size_t i = 0; i < sp.train.size(); ++i) mean += sp.train.y.data()[i];
+    mean /= static_cast<double>(sp.train.size());
+    const Tensor<double> base = Tensor<double>::full(grove::Shape{sp.test.size()}, mean);
+    f.test_score = grove::metrics::r2(yt, f.test_pred);
+    f.baseline_score = grove::metrics::r2(yt, base);
+    const double rmse = grove::metrics::rmse(yt, f.test_pred), mae = grove::metrics::mae(yt, f.test_pred);
+    const double b_rmse = grove::metrics::rmse(yt, base), b_mae = grove::metrics::mae(yt, base);
+    std::cout << "   test (" << sp.test.size() << " rows never seen): R2 " << fmt("%.4f", f.test_score) << ", RMSE "
+              << grove::format_number(rmse, 5) << ", MAE " << grove::format_number(mae, 5) << '\n'
+              << "   baseline (predict the training mean " << grove::format_number(mean, 5) << "): R2 "
+              << fmt("%.4f", f.baseline_score) << ", RMSE " << grove::format_number(b_rmse, 5) << ", MAE "
+              << grove::format_number(b_mae, 5) << '\n'
+              << "   predicted vs actual: " << o.out << "/predicted_vs_actual.svg\n";
+    pipeline::write_predicted_vs_actual(o.out + "/predicted_vs_actual.svg",
+                                        "Predicted vs actual: " + c.name + " (test R2 " + fmt("%.3f", f.test_score) + ")",
+                                        yt.to_vector(), f.test_pred.to_vector(), mean);
+    f.metrics.add("r2", f.test_score).add("rmse", rmse).add("mae", mae).add("baseline_r2", f.baseline_score)
+        .add("baseline_rmse", b_rmse).add("baseline_mae", b_mae).add("baseline_mean", mean);
+  }
+  std::cout << '\n';
+  return f;
+}
+
+// --- 5. learning curve and "does more data help?" ------------------------------------------------
+
+struct Curve {
+  grove::diag::LearningCurve curve;
+  grove::diag::Diagnosis diag;
+  double seconds = 0;
+};
+
+Curve learning_curve_stage(const pipeline::Candidate& c, const Split& sp, bool cls, const pipeline::Options& o,
+                           grove::Rng& rng) {
+  Curve r;
+  const auto t0 = Clock::now();
+  const Dataset<float> data = sample_rows(sp.train, o.curve_rows, cls, rng);
+  r.curve = grove::diag::learning_curve([&] { return c.model.clone(); }, data.X, data.y,
+                                        {.folds = o.folds, .scoring = cls ? "accuracy" : "r2", .seed = o.seed, .stratify = cls});
+  const double now = r.curve.val_mean.empty() ? 0 : r.curve.val_mean.back();
+  const double target = std::isfinite(o.target_score) ? o.target_score : std::min(r.curve.optimum, now + 0.01);
+  r.diag = grove::diag::diagnose(r.curve, {.target_score = target, .model = c.kind});
+  r.seconds = seconds_since(t0);
+  grove::diag::write_svg(r.curve, o.out + "/learning_curve.svg",
+                         {.title = "Learning curve: " + c.name + " (" + r.curve.scoring + ")", .diagnosis = &r.diag});
+  grove::diag::write_csv(r.curve, o.out + "/learning_curve.csv");
+  grove::diag::write_json(r.diag, o.out + "/diagnosis.json");
+
+  const auto& d = r.diag;
+  std::cout << "5. Does more data help? Learning curve of the " << c.name << " (" << r.curve.folds << "-fold CV on "
+            << data.size() << " training rows, " << r.curve.size() << " sizes; --curve-rows)"
+            << fmt("   [%.1f s]\n", r.seconds);
+  std::vector<std::vector<std::string>> rows{{"train size", "train " + r.curve.scoring, "validation " + r.curve.scoring, "fit (s)"}};
+  for (std::size_t s = 0; s < r.curve.size(); ++s) {
+    double fm, fs;
+    pipeline::mean_std(r.curve.fit_times[s], fm, fs);
+    rows.push_back({std::to_string(r.curve.train_sizes[s]), fmt("%.4f +/- %.4f", r.curve.train_mean[s], r.curve.train_std[s]),
+                    fmt("%.4f +/- %.4f", r.curve.val_mean[s], r.curve.val_std[s]), fmt("%.2f", fm)});
+  }
+  pipeline::print_table(std::cout, rows, "   ");
+  const std::size_t n = d.largest_size;
+  std::cout << "   verdict: " << grove::diag::to_string(d.verdict) << "; more data helps: " << (d.more_data_helps ? "yes" : "no")
+            << (d.projection_reliable ? "" : " (projection unreliable: " + d.projection_note + ")") << '\n';
+  if (std::isfinite(d.projected_val_score_2x))
+    std::cout << fmt("   projected %s: %.4f now (%zu rows), %.4f [%.4f, %.4f] at 2x (%zu rows), %.4f [%.4f, %.4f] at 10x (%zu rows)\n",
+                     r.curve.scoring.c_str(), d.val_score, n, d.projected_val_score_2x, d.projected_val_score_2x_lo,
+                     d.projected_val_score_2x_hi, 2 * n, d.projected_val_score_10x, d.projected_val_score_10x_lo,
+                     d.projected_val_score_10x_hi, 10 * n);
+  if (std::isfinite(d.target_score)) {
+    if (d.target_reachable && std::isfinite(d.samples_for_target))
+      std::cout << fmt("   rows needed for %s %.4f: about %.0f [%.0f, %.0f]", r.curve.scoring.c_str(), d.target_score,
+                       d.samples_for_target, d.samples_for_target_lo, d.samples_for_target_hi)
+                << (std::isfinite(d.fit_seconds_for_target) ? fmt(", fit time about %.1f s", d.fit_seconds_for_target) : "")
+                << '\n';
+    else
+      std::cout << fmt("   %s %.4f: not reached on the projected curve\n", r.curve.scoring.c_str(), d.target_score);
+  }
+  if (std::isfinite(d.fit_seconds_2x))
+    std::cout << fmt("   cost: one fit takes %.2f s at %zu rows, about %.2f s at 2x and %.1f s at 10x\n", d.fit_seconds, n,
+                     d.fit_seconds_2x, d.fit_seconds_10x);
+  std::cout << "   chart: " << o.out << "/learning_curve.svg\n\n";
+  return r;
+}
+
+// --- 6. rollout check ---------------------------------------------------------------------------
+
+struct Rollout {
+  bool identical = false, schema_saved = false;
+  std::size_t row_mismatch = 0, n_single = 0, bytes = 0;
+  double p50 = 0, p99 = 0, throughput = 0, seconds = 0;
+  std::string kind, path;
+};
+
+bool same_value(double a, double b, bool cls) {
+  if (cls) return a == b;
+  return a == b || std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b));
+}
+
+Rollout rollout_check(const Final& f, const Split& sp, const grove::data::Schema& schema, bool cls, const pipeline::Options& o) {
+  Rollout r;
+  const auto t0 = Clock::now();
+  r.path = o.out + "/model.grove";
+  f.model.save(r.path);
+  r.bytes = static_cast<std::size_t>(std::filesystem::file_size(r.path));
+  // Reloaded exactly as grove-serve and grove-predict load it.
+  const std::shared_ptr<const grove::serving::Model> m = grove::serving::load_model(r.path);
+  r.kind = m->kind();
+  r.schema_saved = m->has_file_schema() && m->schema() == schema;
+  const std::size_t n = sp.test.size(), d = sp.test.n_features();
+  std::vector<double> batch(n);
+  m->predict(std::span<const float>(sp.test.X.data(), n * d), batch);
+  r.identical = std::memcmp(batch.data(), f.test_pred.data(), n * sizeof(double)) == 0;
+  r.n_single = std::min<std::size_t>(o.quick ? 300 : 2000, n * 4);
+  std::vector<double> lat;
+  lat.reserve(r.n_single);
+  double one = 0;
+  for (std::size_t i = 0; i < r.n_single + 50; ++i) {  // the first 50 calls warm up
+    const std::size_t row = i % n;
+    const auto tr = Clock::now();
+    m->predict(std::span<const float>(sp.test.X.data() + row * d, d), std::span<double>(&one, 1));
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - tr).count();
+    if (i < 50) continue;
+    lat.push_back(us);
+    r.row_mismatch += !same_value(one, batch[row], cls);
+  }
+  r.p50 = pipeline::quantile(lat, 0.50);
+  r.p99 = pipeline::quantile(lat, 0.99);
+  std::size_t rows = 0;
+  const auto tb = Clock::now();
+  do {
+    m->predict(std::span<const float>(sp.test.X.data(), n * d), batch);
+    rows += n;
+  } while (seconds_since(tb) < (o.quick ? 0.05 : 0.3));
+  r.throughput = static_cast<double>(rows) / seconds_since(tb);
+  r.seconds = seconds_since(t0);
+  std::cout << "6. Rollout check: saved " << r.path << " (" << r.bytes << " bytes, " << r.kind
+            << "), reloaded with grove::serving::load_model as grove-serve and grove-predict do\n"
+            << "   schema saved with the model: "
+            << (r.schema_saved ? "yes (grove-predict matches a new file's columns by name)"
+                               : "no (this build's tree models keep none; grove-predict reads columns by position)")
+            << "\n   predictions identical after reload: " << (r.identical && !r.row_mismatch ? "yes" : "NO") << " (" << n
+            << " batch rows bitwise, " << r.n_single << " single-row calls)\n"
+            << fmt("   single-row latency: p50 %.1f us, p99 %.1f us (budget %.0f us)\n", r.p50, r.p99, o.latency_budget_us)
+            << fmt("   batch throughput: %.0f rows/s (batches of %zu rows, %zu threads)", r.throughput, n, grove::num_threads())
+            << fmt("   [%.1f s]\n\n", r.seconds);
+  return r;
+}
+
+// --- 7. summary ----------------------------------------------------------------------------------
+
+pipeline::Evidence gather(const pipeline::LoadedData& d, const Selection& s, const Final& f, const Curve& c,
+                          const Rollout& r, const pipeline::Options& o) {
+  pipeline::Evidence e;
+  e.classification = d.classification;
+  e.metric = d.classification ? "accuracy" : "R2";
+  e.test_score = f.test_score;
+  e.baseline_score = f.baseline_score;
+  e.stop = f.stop;
+  e.val_loss_still_falling = f.val_loss_still_falling;
+  e.kind = s.candidates[s.winner].kind;
+  e.verdict = c.diag.verdict;
+  e.train_score = c.diag.train_score;
+  e.val_score = c.diag.val_score;
+  e.more_data_helps = c.diag.more_data_helps;
+  e.projection_reliable = c.diag.projection_reliable;
+  e.projection_note = c.diag.projection_note;
+  e.projected_2x = c.diag.projected_val_score_2x;
+  e.curve_rows = c.diag.largest_size;
+  e.reproduced = r.identical && r.row_mismatch == 0;
+  e.latency_p99_us = r.p99;
+  e.latency_budget_us = o.latency_budget_us;
+  return e;
+}
+
+void summary(const pipeline::LoadedData& d, const Split& sp, const Selection& s, const Final& f, const Curve& c,
+             const Rollout& r, const pipeline::Options& o, double total) {
+  const pipeline::Evidence e = gather(d, s, f, c, r, o);
+  const pipeline::Decision dec = pipeline::decide(e);
+  const std::string reason = pipeline::decision_reason(dec, e);
+  const std::string& name = s.candidates[s.winner].name;
+  const std::string quality =
+      d.classification
+          ? fmt("%.1f%% of held-out test rows classified correctly; always guessing the most common class: %.1f%%",
+                100 * f.test_score, 100 * f.baseline_score)
+          : fmt("R2 %.3f on held-out test rows (1 is perfect; predicting the training mean: %.3f)", f.test_score,
+                f.baseline_score);
+  std::cout << "==================================== SUMMARY ====================================\n"
+            << "  Data           " << d.source << ", " << sp.rows_used << " rows used, "
+            << (d.classification ? std::to_string(d.ds.class_names.size()) + " classes" : std::string("regression")) << "\n"
+            << "  Chosen model   " << name
+            << fmt(" (best of %zu by %zu-fold CV %s %.4f)\n", s.candidates.size(), s.folds, s.metric.c_str(), s.rows[s.winner].score)
+            << "  Quality        " << quality << "\n"
+            << "  Fit            " << dec.fit << "\n"
+            << "  Next step      " << dec.next_step << "\n"
+            << "  More data?     " << dec.more_data << "\n"
+            << fmt("  Speed          %.1f us per single prediction (p99), %.0f predictions/s in batches\n", r.p99, r.throughput)
+            << "  Decision       " << (dec.ready ? "READY" : "NOT READY") << " - " << reason << "\n"
+            << "  Files          " << o.out << "/ (model.grove, summary.json, learning_curve.svg, history.svg, ...)\n"
+            << fmt("  Run time       %.1f s\n", total)
+            << "==================================================================================\n";
+
+  std::vector<std::string> cv;
+  for (const CvRow& row : s.rows)
+    cv.push_back(pipeline::JsonObject{}
+                     .add("model", row.name).add("score", row.score).add("score_std", row.score_sd)
+                     .add("second", row.second).add("second_std", row.second_sd).add("fit_seconds", row.fit_s)
+                     .add("fits", row.fits).add("fits_at_cap", row.capped).str());
+  std::vector<std::string> notes;
+  for (const auto& n : d.notes) notes.push_back(pipeline::json_quote(n));
+  pipeline::JsonObject j;
+  j.add("data", d.source).add("task", d.classification ? "classification" : "regression").add("task_reason", d.task_reason)
+      .add("rows_total", d.ds.size()).add("rows_used", sp.rows_used).add("features", d.ds.n_features())
+      .add("categorical_features", d.ds.categorical_features().size()).add("classes", d.ds.class_names.size())
+      .raw("notes", pipeline::json_array(notes))
+      .add("train_rows", sp.train.size()).add("validation_rows", sp.val.size()).add("test_rows", sp.test.size())
+      .add("metric", s.metric).raw("model_selection", pipeline::json_array(cv)).add("chosen_model", name)
+      .add("kept_steps", f.stop.kept).add("step_cap", f.stop.cap).add("hit_cap", f.stop.hit_cap())
+      .raw("test", f.metrics.str()).add("test_score", f.test_score).add("baseline_score", f.baseline_score)
+      .add("verdict", grove::diag::to_string(c.diag.verdict)).add("more_data_helps", c.diag.more_data_helps)
+      .raw("diagnosis", grove::diag::to_json(c.diag))
+      .add("fit", dec.fit).add("next_step", dec.next_step).add("more_data", dec.more_data)
+      .add("model_file", r.path).add("model_kind", r.kind).add("model_bytes", r.bytes).add("schema_saved", r.schema_saved)
+      .add("predictions_identical_after_reload", e.reproduced).add("latency_p50_us", r.p50).add("latency_p99_us", r.p99)
+      .add("latency_budget_us", o.latency_budget_us).add("batch_rows_per_second", r.throughput)
+      .add("ready", dec.ready).add("decision", dec.ready ? "READY" : "NOT READY").add("reason", reason)
+      .add("seconds_total", total).add("seconds_final_fit", f.seconds).add("seconds_learning_curve", c.seconds)
+      .add("seed", static_cast<std::size_t>(o.seed));
+  grove::io::write_file(o.out + "/summary.json", j.str(), "grove-pipeline");
+}
+
+// --- the run -----------------------------------------------------------------------------------
+
+pipeline::Budgets budgets(const pipeline::Options& o) {
+  pipeline::Budgets b;
+  b.trees = o.trees;
+  b.rounds = o.rounds;
+  b.patience = o.patience;
+  b.seed = o.seed;
+  b.mlp.hidden = {o.hidden};
+  b.mlp.epochs = o.epochs;
+  b.mlp.patience = std::max<std::size_t>(3, o.patience / 2);
+  b.mlp.one_hot = o.one_hot;
+  if (o.csv.empty()) {  // Fashion-MNIST: 784 features, 10 classes; sized for ~2 minutes on 2 cores
+    b.learning_rate = 0.2;
+    b.max_depth = 4;
+    b.max_bins = 32;
+    b.colsample = 0.3;
+  }
+  return b;
+}
+
+void print_data(const pipeline::LoadedData& d, const Split& sp, const pipeline::Options& o, double seconds) {
+  const auto& ds = d.ds;
+  const std::size_t cats = ds.categorical_features().size();
+  std::cout << "1. Data: " << d.source << "\n   " << ds.size() << " rows x " << ds.n_features() << " features (" << cats
+            << " categorical, " << ds.n_features() - cats << " numeric)";
+  if (sp.rows_used < ds.size()) std::cout << "; using a sample of " << sp.rows_used << " rows (--max-rows)";
+  std::cout << fmt("   [%.1f s]\n", seconds);
+  if (cats && cats <= 12) {
+    std::cout << "   categorical:";
+    for (std::size_t j : ds.categorical_features())
+      std::cout << " " << ds.feature_names[j] << " (" << ds.categories[j].size() << ")";
+    std::cout << '\n';
+  }
+  for (const auto& n : d.notes) std::cout << "   note: " << n << '\n';
+  for (const auto& name : pipeline::tree_columns(ds.schema(), 0).as_codes)
+    std::cout << "   note: '" << name << "' has more than 255 categories: trees split it as ordered codes\n";
+  std::cout << "2. Task: " << (d.classification ? "classification, " + std::to_string(ds.class_names.size()) + " classes" : std::string("regression"))
+            << " (" << d.task_reason << (o.task.empty() && !o.csv.empty() ? "; --task overrides" : "") << ")\n"
+            << "   split" << (d.classification ? " (stratified" : " (random") << ", seed " << o.seed << "): train "
+            << sp.train.size() << ", validation " << sp.val.size() << ", test " << sp.test.size() << "\n\n";
+}
+
+int run(const pipeline::Options& o) {
   const auto t_start = Clock::now();
   if (o.threads > 0) grove::set_num_threads(o.threads);
   std::filesystem::create_directories(o.out);
-  const std::string out = o.out;
-  std::cout << "grove-pipeline: dataset -> model selection -> training -> diagnosis -> rollout check\n"
-            << "  threads " << grove::num_threads() << ", seed " << o.seed << ", output " << out << "/"
+  std::cout << "grove-pipeline: data -> task -> model selection -> training -> more data? -> rollout check\n"
+            << "  threads " << grove::num_threads() << ", seed " << o.seed << ", output " << o.out << "/"
             << (o.quick ? "  [--quick: tiny settings]" : "") << "\n\n";
-
-  // 1. Data -------------------------------------------------------------------------------
   status() << "[1/6] loading data...\n";
   auto t0 = Clock::now();
-  std::string source;
-  Dataset<float> all = load_data(o, source);
-  check_dataset(all, o);
-  const std::size_t n_total = all.size(), k = all.class_names.size(), d = all.n_features();
+  const pipeline::LoadedData d = pipeline::load_data(o);
   grove::Rng rng(o.seed);
-  Dataset<float> ds = stratified_sample(all, o.max_rows, rng);
-  all = {};
-  const double t_load = seconds_since(t0);
-  auto [rest, test] = grove::data::train_test_split(ds, o.test_fraction, rng, {.stratify = true});
-  auto [train, val] = grove::data::train_test_split(rest, o.val_fraction / (1.0 - o.test_fraction), rng, {.stratify = true});
-  std::cout << "1. Data: " << source << "\n"
-            << "   " << n_total << " rows x " << d << " features, " << k << " classes";
-  if (ds.size() < n_total) std::cout << "; using a stratified sample of " << ds.size() << " rows (--max-rows)";
-  std::cout << "\n   split (stratified, seed " << o.seed << "): train " << train.size() << ", validation " << val.size()
-            << ", test " << test.size() << pipeline::fmt("   [%.1f s]\n\n", t_load);
-
-  // 2. Model selection ---------------------------------------------------------------------
-  pipeline::Candidates cand;
-  cand.forest.n_estimators = o.trees;
-  cand.forest.seed = o.seed;
-  cand.boosting.n_estimators = o.rounds;
-  cand.boosting.seed = o.seed;
-  cand.mlp.epochs = o.epochs;
-  cand.mlp.hidden = {o.hidden};
-  cand.mlp.seed = o.seed;
-  cand.early_stopping_rounds = o.patience;
-  std::vector<pipeline::Family> fams;
-  for (auto& f : pipeline::families(cand))
-    if (std::find(o.models.begin(), o.models.end(), f.key) != o.models.end()) fams.push_back(std::move(f));
+  const Split sp = split_data(d, o, rng);
+  print_data(d, sp, o, seconds_since(t0));
+  const grove::data::Schema schema = d.ds.schema();
 
   status() << "[2/6] model selection...\n";
   t0 = Clock::now();
+  const pipeline::Budgets b = budgets(o);
+  std::vector<pipeline::Candidate> cands = d.classification ? pipeline::make_candidates<true>(b, schema, o.models)
+                                                            : pipeline::make_candidates<false>(b, schema, o.models);
   grove::Rng cv_rng = rng.stream(1);
-  const Dataset<float> cv_data = stratified_sample(train, o.cv_rows, cv_rng);
-  const auto folds = grove::data::StratifiedKFold(o.folds, {.shuffle = true, .seed = o.seed}).split(cv_data.y);
-  std::vector<CvResult> cv;
-  {
-    for (const auto& fam : fams) {
-      std::vector<double> acc, loss, fit_s;
-      for (std::size_t fi = 0; fi < folds.size(); ++fi) {
-        const auto& f = folds[fi];
-        status() << "      " << fam.name << ", fold " << fi + 1 << "/" << folds.size() << '\n';
-        const Tensor<float> Xt = grove::data::take_rows(cv_data.X, f.train), yt = grove::data::take_rows(cv_data.y, f.train);
-        const Tensor<float> Xv = grove::data::take_rows(cv_data.X, f.validation),
-                            yv = grove::data::take_rows(cv_data.y, f.validation);
-        auto model = fam.make();
-        const auto tf = Clock::now();
-        model->fit(Xt, yt);
-        fit_s.push_back(seconds_since(tf));
-        acc.push_back(grove::metrics::accuracy(yv, model->predict(Xv)));
-        loss.push_back(pipeline::mean_log_loss(model->predict_proba(Xv), yv));
-      }
-      CvResult r{fam.name};
-      pipeline::mean_std(acc, r.acc_mean, r.acc_sd);
-      pipeline::mean_std(loss, r.loss_mean, r.loss_sd);
-      pipeline::mean_std(fit_s, r.fit_mean, r.fit_sd);
-      cv.push_back(r);
-    }
-  }
-  const double t_cv = seconds_since(t0);
-  std::size_t win = 0;
-  for (std::size_t i = 1; i < cv.size(); ++i)
-    if (cv[i].acc_mean > cv[win].acc_mean) win = i;
-  std::cout << "2. Model selection: " << folds.size() << "-fold stratified CV on " << cv_data.size()
-            << " training rows (--cv-rows)\n";
-  {
-    std::vector<std::vector<std::string>> rows{{"model", "accuracy", "log loss", "fit time (s)", ""}};
-    for (std::size_t i = 0; i < cv.size(); ++i)
-      rows.push_back({cv[i].name, pipeline::fmt("%.4f +/- %.4f", cv[i].acc_mean, cv[i].acc_sd),
-                      pipeline::fmt("%.4f +/- %.4f", cv[i].loss_mean, cv[i].loss_sd),
-                      pipeline::fmt("%.2f +/- %.2f", cv[i].fit_mean, cv[i].fit_sd), i == win ? "<- winner" : ""});
-    pipeline::print_table(std::cout, rows, "   ");
-  }
-  std::cout << "   settings: forest " << o.trees << " trees; boosting <= " << o.rounds << " rounds, depth "
-            << cand.boosting.max_depth << "; MLP " << o.hidden << " hidden, <= " << o.epochs << " epochs"
-            << pipeline::fmt("   [%.1f s]\n\n", t_cv);
-  {
-    std::ofstream f(out + "/cv_results.csv");
-    f << "model,accuracy_mean,accuracy_std,log_loss_mean,log_loss_std,fit_seconds_mean,fit_seconds_std\n";
-    for (const auto& r : cv)
-      f << r.name << pipeline::fmt(",%.6f,%.6f,%.6f,%.6f,%.4f,%.4f\n", r.acc_mean, r.acc_sd, r.loss_mean, r.loss_sd,
-                                   r.fit_mean, r.fit_sd);
+  const Selection s = select_model(std::move(cands), sp.train, d.classification, o, cv_rng);
+  print_selection(s, o, seconds_since(t0));
+  write_selection_csv(s, o.out + "/cv_results.csv");
+  const pipeline::Candidate& win = s.candidates[s.winner];
+
+  status() << "[3/6] training the " << win.name << "...\n";
+  const Final f = final_fit(win, sp, d.ds, d.classification, o);
+  if (const grove::diag::History* h = f.model.history(); h && !h->names().empty()) {
+    grove::diag::write_svg(*h, o.out + "/history.svg",
+                           {.title = "Training history: " + win.name, .x_label = f.stop.unit, .y_label = "loss"});
+    grove::diag::write_csv(*h, o.out + "/history.csv");
   }
 
-  // 3. Final training and test metrics ---------------------------------------------------------
-  status() << "[3/6] training the " << fams[win].name << " on the full training part...\n";
-  t0 = Clock::now();
-  std::unique_ptr<pipeline::Classifier> model = fams[win].make();
-  model->fit_monitored(train.X, train.y, val.X, val.y);
-  const double t_fit = seconds_since(t0);
-  const double val_acc = grove::metrics::accuracy(val.y, model->predict(val.X));
-  const Tensor<std::int64_t> test_pred = model->predict(test.X);
-  const Tensor<float> test_proba = model->predict_proba(test.X);
-  const double test_acc = grove::metrics::accuracy(test.y, test_pred);
-  const double test_f1 = grove::metrics::f1(test.y, test_pred);
-  const double test_loss = grove::metrics::log_loss(test.y, test_proba);
-  const Tensor<std::int64_t> cm = grove::metrics::confusion_matrix(test.y, test_pred, k);
-  std::vector<std::size_t> class_count(k, 0);
-  for (std::size_t i = 0; i < train.size(); ++i) ++class_count[static_cast<std::size_t>(train.y.data()[i])];
-  const std::size_t majority = static_cast<std::size_t>(std::max_element(class_count.begin(), class_count.end()) - class_count.begin());
-  std::size_t majority_hits = 0;
-  for (std::size_t i = 0; i < test.size(); ++i) majority_hits += static_cast<std::size_t>(test.y.data()[i]) == majority;
-  const double baseline_acc = static_cast<double>(majority_hits) / static_cast<double>(test.size());
-
-  std::cout << "3. Final model: " << fams[win].name << ", trained on " << train.size() << " rows with validation "
-            << "monitoring (" << model->stopping_note() << ")" << pipeline::fmt("   [%.1f s]\n", t_fit)
-            << pipeline::fmt("   validation accuracy %.4f\n", val_acc) << "   test (" << test.size() << " rows never seen):"
-            << pipeline::fmt(" accuracy %.4f, macro F1 %.4f, log loss %.4f (majority-class baseline accuracy %.4f)\n",
-                             test_acc, test_f1, test_loss, baseline_acc)
-            << "   confusion matrix (rows: true class, columns: predicted):\n";
-  {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> head{""};
-    for (std::size_t c = 0; c < k; ++c) head.push_back(short_name(ds.class_names[c]));
-    rows.push_back(head);
-    for (std::size_t r = 0; r < k; ++r) {
-      std::vector<std::string> row{ds.class_names[r]};
-      for (std::size_t c = 0; c < k; ++c) row.push_back(std::to_string(cm.data()[r * k + c]));
-      rows.push_back(row);
-    }
-    if (k <= 20) pipeline::print_table(std::cout, rows, "     ");
-    else std::cout << "     (" << k << " classes: see confusion_matrix.csv)\n";
-    std::ofstream f(out + "/confusion_matrix.csv");
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      for (std::size_t c = 0; c < rows[r].size(); ++c)
-        f << (c ? "," : "") << grove::detail::csv_text(r == 0 && c > 0 ? ds.class_names[c - 1] : rows[r][c]);
-      f << '\n';
-    }
-  }
-  std::cout << '\n';
-
-  // 4. Diagnostics: learning curve, verdict, training history ------------------------------------
-  status() << "[4/6] learning curve of the " << fams[win].name << "...\n";
-  t0 = Clock::now();
+  status() << "[4/6] learning curve of the " << win.name << "...\n";
   grove::Rng curve_rng = rng.stream(2);
-  const Dataset<float> curve_data = stratified_sample(train, o.curve_rows, curve_rng);
-  const grove::diag::LearningCurve curve = grove::diag::learning_curve(
-      fams[win].make, curve_data.X, curve_data.y,
-      {.train_sizes = {0.1, 0.25, 0.5, 0.75, 1.0}, .folds = o.folds, .scoring = "accuracy", .seed = o.seed, .stratify = true});
-  const grove::diag::Diagnosis diag = grove::diag::diagnose(curve);
-  const grove::diag::History& history = model->history();
-  const bool has_history = history.has("train_loss") && history.has("val_loss") && history.series("val_loss").size() >= 2;
-  grove::diag::Diagnosis hdiag;
-  if (has_history) hdiag = grove::diag::diagnose(history, "train_loss", "val_loss");
-  const double t_curve = seconds_since(t0);
-  grove::diag::write_svg(curve, out + "/learning_curve.svg",
-                         {.title = "Learning curve: " + fams[win].name + " (" + curve.scoring + ")", .diagnosis = &diag});
-  grove::diag::write_csv(curve, out + "/learning_curve.csv");
-  grove::diag::write_json(diag, out + "/diagnosis.json");
-  if (!history.names().empty()) {
-    grove::diag::write_svg(history, out + "/history.svg",
-                           {.title = "Training history: " + fams[win].name + " (" + model->stopping_note() + ")",
-                            .x_label = model->step_name(), .y_label = "log loss"});
-    grove::diag::write_csv(history, out + "/history.csv");
-  }
+  const Curve c = learning_curve_stage(win, sp, d.classification, o, curve_rng);
 
-  std::cout << "4. Diagnostics: learning curve (" << curve.folds << "-fold CV, " << curve_data.size()
-            << " training rows, --curve-rows)" << pipeline::fmt("   [%.1f s]\n", t_curve);
-  {
-    std::vector<std::vector<std::string>> rows{{"train size", "train accuracy", "validation accuracy", "fit (s)"}};
-    for (std::size_t s = 0; s < curve.size(); ++s) {
-      double fm, fs;
-      pipeline::mean_std(curve.fit_times[s], fm, fs);
-      rows.push_back({std::to_string(curve.train_sizes[s]), pipeline::fmt("%.4f +/- %.4f", curve.train_mean[s], curve.train_std[s]),
-                      pipeline::fmt("%.4f +/- %.4f", curve.val_mean[s], curve.val_std[s]), pipeline::fmt("%.2f", fm)});
-    }
-    pipeline::print_table(std::cout, rows, "   ");
-  }
-  std::ostringstream diag_text;
-  grove::diag::print(diag_text, diag);
-  std::cout << "   verdict: " << grove::diag::to_string(diag.verdict) << "; more data helps: "
-            << (diag.more_data_helps ? "yes" : "no") << '\n';
-  const double gain_2x = diag.projected_val_score_2x - diag.val_score;
-  if (std::isfinite(diag.projected_val_score_2x))
-    std::cout << pipeline::fmt("   at 2x the data (%zu rows): projected validation accuracy %.4f [%.4f, %.4f], %+.4f vs now\n",
-                               2 * diag.largest_size, diag.projected_val_score_2x, diag.projected_val_score_2x_lo,
-                               diag.projected_val_score_2x_hi, gain_2x);
-  std::cout << "   " << diag.summary << '\n';
-  if (has_history)
-    std::cout << "   training history: " << grove::diag::to_string(hdiag.verdict)
-              << (hdiag.best_step ? pipeline::fmt(", best validation loss %.4f at step %zu", hdiag.best_value, *hdiag.best_step) : "")
-              << "\n   " << hdiag.summary << '\n';
-  std::cout << '\n';
-
-  // 5. Rollout check -----------------------------------------------------------------------------
   status() << "[5/6] rollout check...\n";
-  t0 = Clock::now();
-  const std::string model_path = out + "/model.grove";
-  model->save(model_path);
-  const auto model_bytes = std::filesystem::file_size(model_path);
-  const std::unique_ptr<pipeline::Classifier> loaded = model->load(model_path);
-  const Tensor<float> proba2 = loaded->predict_proba(test.X);
-  const Tensor<std::int64_t> pred2 = loaded->predict(test.X);
-  const bool identical = proba2.shape() == test_proba.shape() &&
-                         std::memcmp(proba2.data(), test_proba.data(), test_proba.size() * sizeof(float)) == 0 &&
-                         std::memcmp(pred2.data(), test_pred.data(), test_pred.size() * sizeof(std::int64_t)) == 0;
-  std::size_t row_mismatch = 0;
-  const std::size_t n_lat = std::min<std::size_t>(o.quick ? 300 : 2000, test.size() * 4);
-  std::vector<double> lat_us;
-  lat_us.reserve(n_lat);
-  volatile std::int64_t sink = 0;
-  for (std::size_t i = 0; i < std::min<std::size_t>(50, n_lat); ++i)  // warm-up
-    sink = sink + loaded->predict_row(std::span<const float>(test.X.data() + (i % test.size()) * d, d));
-  for (std::size_t i = 0; i < n_lat; ++i) {
-    const std::size_t r = i % test.size();
-    const std::span<const float> row(test.X.data() + r * d, d);
-    const auto tr = Clock::now();
-    const std::int64_t c = loaded->predict_row(row);
-    lat_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - tr).count());
-    row_mismatch += c != test_pred.data()[r];
-    sink = sink + c;
-  }
-  const double p50 = pipeline::quantile(lat_us, 0.50), p99 = pipeline::quantile(lat_us, 0.99);
-  std::size_t batch_rows = 0;
-  const auto tb = Clock::now();
-  do {
-    const Tensor<std::int64_t> p = loaded->predict(test.X);
-    batch_rows += p.size();
-  } while (seconds_since(tb) < (o.quick ? 0.05 : 0.3));
-  const double throughput = static_cast<double>(batch_rows) / seconds_since(tb);
-  const double t_roll = seconds_since(t0);
-
-  std::vector<std::string> reasons;
-  if (!identical || row_mismatch) reasons.push_back("the reloaded model does not reproduce the predictions");
-  if (p99 > o.latency_budget_us)
-    reasons.push_back(pipeline::fmt("single-row p99 latency %.1f us exceeds the %.0f us budget", p99, o.latency_budget_us));
-  if (!(test_acc > baseline_acc))
-    reasons.push_back(pipeline::fmt("test accuracy %.4f does not beat the majority-class baseline %.4f", test_acc, baseline_acc));
-  const bool ready = reasons.empty();
-  std::string reason;
-  for (const auto& r : reasons) reason += (reason.empty() ? "" : "; ") + r;
-  if (ready)
-    reason = pipeline::fmt("predictions reproduced after reload, p99 %.1f us within the %.0f us budget, beats the baseline",
-                           p99, o.latency_budget_us);
-
-  std::cout << "5. Rollout check: saved " << model_path << " (" << model_bytes << " bytes), reloaded into a fresh object\n"
-            << "   predictions identical after reload: " << (identical && !row_mismatch ? "yes" : "NO") << " ("
-            << test.size() << " batch rows bitwise, " << n_lat << " single-row calls)\n"
-            << pipeline::fmt("   single-row latency: p50 %.1f us, p99 %.1f us (budget %.0f us)\n", p50, p99, o.latency_budget_us)
-            << pipeline::fmt("   batch throughput: %.0f rows/s (batches of %zu rows, %zu threads)\n", throughput, test.size(),
-                             grove::num_threads())
-            << "   => " << (ready ? "READY" : "NOT READY") << ": " << reason << pipeline::fmt("   [%.1f s]\n\n", t_roll);
-
-  // 6. Summary ------------------------------------------------------------------------------------
-  const double t_total = seconds_since(t_start);
-  // "More data?" in product terms: the curve's own projection (2x its largest size) and the same
-  // fitted power law evaluated at this training part's size and at twice that.
-  const double n_train = static_cast<double>(train.size());
-  const double acc_full = diag.fit.ok ? curve.score(diag.fit.predict(n_train)) : std::numeric_limits<double>::quiet_NaN();
-  const double acc_full_2x = diag.fit.ok ? curve.score(diag.fit.predict(2 * n_train)) : std::numeric_limits<double>::quiet_NaN();
-  std::string data_advice = diag.more_data_helps ? "yes" : "little";
-  if (std::isfinite(gain_2x))
-    data_advice += pipeline::fmt(": on the learning curve, %zu -> %zu rows moves accuracy %.1f%% -> %.1f%% (%+.1f points)",
-                                 diag.largest_size, 2 * diag.largest_size, 100 * diag.val_score,
-                                 100 * diag.projected_val_score_2x, 100 * gain_2x);
-  else
-    data_advice += ": the learning curve could not be extrapolated";
-  if (std::isfinite(acc_full) && std::isfinite(acc_full_2x) && train.size() > diag.largest_size)
-    data_advice += pipeline::fmt(";\n                 extrapolated: %.1f%% at this training size (%zu rows; test measured %.1f%%), "
-                                 "%.1f%% at %zu rows (%+.1f points)",
-                                 100 * acc_full, train.size(), 100 * test_acc, 100 * acc_full_2x, 2 * train.size(),
-                                 100 * (acc_full_2x - acc_full));
-  std::string fit_words = std::string(grove::diag::to_string(diag.verdict));
-  if (diag.verdict == grove::diag::Verdict::Overfitting)
-    fit_words += pipeline::fmt(" (%.1f%% on its training rows vs %.1f%% on held-out rows)", 100 * diag.train_score, 100 * diag.val_score);
-  else if (diag.verdict == grove::diag::Verdict::Underfitting)
-    fit_words += " (it does not even fit its training rows well: a bigger model would help)";
-  if (has_history && hdiag.verdict == grove::diag::Verdict::Underfitting)
-    fit_words += "; validation loss still falling at the end of training (raise --rounds / --epochs / --trees)";
-  else if (has_history && hdiag.verdict == grove::diag::Verdict::Overfitting)
-    fit_words += "; training went past its best validation step (early stopping kept the best)";
-  std::cout << "==================================== SUMMARY ====================================\n"
-            << "  Data           " << source << ", " << ds.size() << " rows used, " << k << " classes\n"
-            << "  Chosen model   " << fams[win].name << pipeline::fmt(" (best of %zu by %zu-fold CV accuracy %.1f%%)\n", fams.size(), folds.size(), 100 * cv[win].acc_mean)
-            << pipeline::fmt("  Quality        %.1f%% of held-out test rows classified correctly (macro F1 %.3f);\n", 100 * test_acc, test_f1)
-            << pipeline::fmt("                 always guessing the most common class would get %.1f%%\n", 100 * baseline_acc)
-            << "  Fit            " << fit_words << "\n"
-            << "  More data?     " << data_advice << "\n"
-            << pipeline::fmt("  Speed          %.1f us per single prediction (p99), %.0f predictions/s in batches\n", p99, throughput)
-            << "  Decision       " << (ready ? "READY" : "NOT READY") << " - " << reason << "\n"
-            << "  Files          " << out << "/ (model.grove, summary.json, learning_curve.svg, history.svg, ...)\n"
-            << pipeline::fmt("  Run time       %.1f s\n", t_total)
-            << "==================================================================================\n";
-
-  pipeline::JsonObject cvj;
-  std::string cv_array = "[";
-  for (std::size_t i = 0; i < cv.size(); ++i) {
-    pipeline::JsonObject r;
-    r.add("model", cv[i].name).add("accuracy_mean", cv[i].acc_mean).add("accuracy_std", cv[i].acc_sd)
-        .add("log_loss_mean", cv[i].loss_mean).add("log_loss_std", cv[i].loss_sd)
-        .add("fit_seconds_mean", cv[i].fit_mean).add("fit_seconds_std", cv[i].fit_sd);
-    cv_array += (i ? "," : "") + r.str();
-  }
-  cv_array += "]";
-  pipeline::JsonObject j;
-  j.add("data", source).add("rows_total", n_total).add("rows_used", ds.size()).add("features", d).add("classes", k)
-      .add("train_rows", train.size()).add("validation_rows", val.size()).add("test_rows", test.size())
-      .raw("model_selection", cv_array).add("chosen_model", fams[win].name).add("early_stopping", model->stopping_note())
-      .add("validation_accuracy", val_acc).add("test_accuracy", test_acc).add("test_macro_f1", test_f1)
-      .add("test_log_loss", test_loss).add("baseline_accuracy", baseline_acc)
-      .add("verdict", grove::diag::to_string(diag.verdict)).add("more_data_helps", diag.more_data_helps)
-      .add("projected_accuracy_2x", diag.projected_val_score_2x).add("projected_accuracy_full_train", acc_full).add("projected_accuracy_2x_full_train", acc_full_2x).add("learning_curve_accuracy", diag.val_score)
-      .raw("diagnosis", grove::diag::to_json(diag))
-      .add("predictions_identical_after_reload", identical && !row_mismatch).add("latency_p50_us", p50)
-      .add("latency_p99_us", p99).add("latency_budget_us", o.latency_budget_us).add("batch_rows_per_second", throughput)
-      .add("model_file", model_path).add("model_bytes", static_cast<std::size_t>(model_bytes))
-      .add("ready", ready).add("decision", ready ? "READY" : "NOT READY").add("reason", reason)
-      .add("seconds_total", t_total).add("seconds_cv", t_cv).add("seconds_final_fit", t_fit)
-      .add("seconds_learning_curve", t_curve).add("seconds_rollout", t_roll).add("seed", static_cast<std::size_t>(o.seed));
-  std::ofstream(out + "/summary.json") << j.str();
-  status() << "[6/6] done: " << out << "/summary.json\n";
+  const Rollout r = rollout_check(f, sp, schema, d.classification, o);
+  summary(d, sp, s, f, c, r, o, seconds_since(t_start));
+  status() << "[6/6] done: " << o.out << "/summary.json\n";
   return 0;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   try {

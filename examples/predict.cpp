@@ -17,7 +17,6 @@
 
 #include "serve/batch_scorer.hpp"
 #include "serve/cli.hpp"
-#include "serve/pipeline_kinds.hpp"
 
 namespace {
 
@@ -104,7 +103,7 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<const grove::serving::Model> model;
   try {
-    model = grove::serving::load_model(o.model, serve::pipeline_model_kinds());
+    model = grove::serving::load_model(o.model);
   } catch (const std::exception& e) {
     std::cerr << "grove-predict: cannot load the model: " << e.what() << "\n";
     return 1;

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 
 #include "serve/options.hpp"
-#include "serve/pipeline_kinds.hpp"
 #include "serve/server.hpp"
 
 namespace {
@@ -48,7 +47,6 @@ FileStamp stamp(const std::string& path) {
 
 int run(const serve::ServeOptions& o, const sigset_t& signals) {
   serve::ServerOptions so = o.server;
-  so.extra_kinds = serve::pipeline_model_kinds();
   std::unique_ptr<serve::ModelServer> server;
   try {
     server = std::make_unique<serve::ModelServer>(so, log_line);

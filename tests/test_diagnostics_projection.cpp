@@ -99,6 +99,8 @@ TEST_CASE("project_curve: an exact power law is projected exactly, inside a tigh
   REQUIRE(p.ok);
   CHECK(p.reliable);
   CHECK(p.reason.empty());
+  CHECK(p.reliable_at(10240));  // a straight line in log-log space does not steepen
+  CHECK(p.reason_at(10240).empty());
   for (double k : {2.0, 4.0, 10.0}) {
     const double n = k * 1024, want = 1.0 - 0.8 * std::pow(n / 64, -0.4);
     const ProjectedScore ps = p.at(n);
@@ -124,6 +126,8 @@ TEST_CASE("diagnose: a still-improving exact curve says more data helps, with co
   const LearningCurve c = curve_from(kSizes, val, 1e-3);
   const Diagnosis d = diagnose(c, {.target_score = 0.9, .model = ModelKind::Trees});
   CHECK(d.projection_reliable);
+  CHECK(d.projection_reliable_10x);
+  CHECK(d.projection_note_10x.empty());
   CHECK(d.more_data_helps);
   CHECK(d.projected_val_score_2x == doctest::Approx(1.0 - 0.8 * std::pow(2048.0 / 64, -0.4)).epsilon(2e-3));
   CHECK(d.projected_gain_2x == doctest::Approx(d.projected_val_score_2x - d.val_score));
@@ -199,10 +203,58 @@ TEST_CASE("project_curve: ill-behaved curves are unreliable and say why") {
   CHECK(zig.reason.rfind("the curve is too irregular for its fold noise", 0) == 0);
 }
 
+TEST_CASE("project_curve: a still-steepening curve keeps 2x and 4x but flags 10x, saying why") {
+  // Error 0.9 / (1 + (n/500)^1.2): a curve leaving its chance plateau (ten classes), whose
+  // log-log slope grows from about −0.05 to −0.37 over the anchors. Every family flattens from
+  // the last point on, so 10x the data cannot be told.
+  const std::vector<std::size_t> sizes = {16, 23, 32, 46, 64, 91, 128, 182, 256};
+  std::vector<double> val;
+  for (auto s : sizes) val.push_back(1.0 - 0.9 / (1.0 + std::pow(static_cast<double>(s) / 500, 1.2)));
+  const LearningCurve c = curve_from(sizes, val, 0.01);
+  const Projection p = project_curve(c);
+  REQUIRE(p.ok);
+  CHECK(p.reliable);
+  CHECK(p.trusted_size == doctest::Approx(1024));
+  CHECK(p.reliable_at(512));
+  CHECK(p.reliable_at(1024));
+  CHECK_FALSE(p.reliable_at(2560));
+  CHECK(p.reason_at(512).empty());
+  CHECK(p.reason_at(2560).rfind("the curve is still steepening (its log-log slope went from -0.", 0) == 0);
+  CHECK(p.reason_at(2560).find("so the value beyond 1024 samples cannot be told from these points") != std::string::npos);
+  const Diagnosis d = diagnose(c);
+  CHECK(d.projection_reliable);
+  CHECK_FALSE(d.projection_reliable_10x);
+  CHECK(d.projection_note_10x == p.far_reason);
+  CHECK(d.more_data_helps);
+  CHECK(d.summary.find("What 10x the data gives cannot be told: the curve is still steepening") != std::string::npos);
+  CHECK(to_json(d).find("\"projection_reliable_10x\":false") != std::string::npos);
+  // With five times the fold noise the bend is within the noise: 10x stays trusted.
+  const LearningCurve noisy = curve_from(sizes, val, 0.05);
+  CHECK(project_curve(noisy).reliable_at(2560));
+  // A threshold beyond any t-statistic never flags.
+  CHECK(project_curve(c, {.steepening_t = 1e9}).reliable_at(2560));
+}
+
+TEST_CASE("project_curve: below the trivial model but projected to pass it is projected like any other curve") {
+  // Accuracy 1 − 0.9·(n/64)^(−0.15): 0.41 at 1024 against a trivial 0.5, projected to 0.58 at 10x.
+  std::vector<double> val;
+  for (auto s : kSizes) val.push_back(1.0 - 0.9 * std::pow(static_cast<double>(s) / 64, -0.15));
+  LearningCurve c = curve_from(kSizes, val, 1e-3);
+  c.baseline_score = 0.5;
+  const Projection p = project_curve(c);
+  CHECK(p.reliable);
+  CHECK(p.reason.empty());
+  CHECK(p.at(10240).score == doctest::Approx(1.0 - 0.9 * std::pow(160.0, -0.15)).epsilon(5e-3));
+}
+
 TEST_CASE("project_curve validates its options") {
   const LearningCurve c = curve_from(kSizes, std::vector<double>(kSizes.size(), 0.9), 1e-3);
   CHECK_THROWS_WITH_AS(project_curve(c, {.families = {}}), "project_curve: options.families is empty", ValueError);
   CHECK_THROWS_WITH_AS(project_curve(c, {.interval_z = 0}), "project_curve: interval_z must be > 0, got 0", ValueError);
+  CHECK_THROWS_WITH_AS(project_curve(c, {.steepening_t = -1}), "project_curve: steepening_t must be >= 0, got -1",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(project_curve(c, {.trusted_size_steep = 0.5}),
+                       "project_curve: trusted_size_steep must be >= 1, got 0.5", ValueError);
   LearningCurve bad = c;
   bad.val_std.pop_back();
   CHECK_THROWS_WITH_AS(project_curve(bad), "project_curve: val_mean/val_std have 9/8 values for 9 train sizes",

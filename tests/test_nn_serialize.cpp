@@ -205,6 +205,7 @@ TEST_CASE("load rejects every bad file with a FormatError and leaves the module 
         for (std::size_t d = 0; d < p.dim(); ++d) w.write<std::uint64_t>(p.shape()[d]);
         w.write_vector(p.to_vector());
       }
+      w.write<std::uint8_t>(0);  // no schema
       w.write<std::uint32_t>(0xdeadbeef);
     });
     CHECK_THROWS_WITH_AS(nn::load(target, tmp("craft.bin")), doctest::Contains("4 unexpected trailing bytes in payload"),

@@ -218,7 +218,7 @@ TEST_CASE("optimizers skip parameters without a gradient; zero_grad, lr and set_
   CHECK(opt.lr() == 0.5);
   opt.set_lr(0.25);
   CHECK(opt.lr() == 0.25);
-  CHECK_THROWS_WITH_AS(opt.set_lr(-1), "SGD: lr must be >= 0 and finite, got -1.000000", ValueError);
+  CHECK_THROWS_WITH_AS(opt.set_lr(-1), "SGD: lr must be in [0, inf), got -1", ValueError);
 }
 
 TEST_CASE("optimizer options are validated with the option name and value") {
@@ -229,26 +229,25 @@ TEST_CASE("optimizer options are validated with the option name and value") {
   CHECK_THROWS_WITH_AS(optim::SGD<double>({Tensor<double>::from_vector({1.0})}, {}),
                        "SGD: parameter 0 of shape [1] must be a contiguous leaf tensor with requires_grad(true)",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.lr = -0.1}), "SGD: lr must be >= 0 and finite, got -0.100000",
+  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.lr = -0.1}), "SGD: lr must be in [0, inf), got -0.1",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.momentum = -1}), "SGD: momentum must be >= 0 and finite, got -1.000000",
+  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.momentum = -1}), "SGD: momentum must be in [0, inf), got -1",
                        ValueError);
   CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.nesterov = true}),
-                       "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum 0.000000 and dampening "
-                       "0.000000",
+                       "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum 0 and dampening 0",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.dampening = 2}), "SGD: dampening must be in [0, 1], got 2.000000",
+  CHECK_THROWS_WITH_AS(optim::SGD<double>(ps, {.dampening = 2}), "SGD: dampening must be in [0, 1], got 2",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::Adam<double>(ps, {.beta1 = 1.0}), "Adam: beta1 must be in [0, 1), got 1.000000",
+  CHECK_THROWS_WITH_AS(optim::Adam<double>(ps, {.beta1 = 1.0}), "Adam: beta1 must be in [0, 1), got 1",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::AdamW<double>(ps, {.beta2 = -0.5}), "AdamW: beta2 must be in [0, 1), got -0.500000",
+  CHECK_THROWS_WITH_AS(optim::AdamW<double>(ps, {.beta2 = -0.5}), "AdamW: beta2 must be in [0, 1), got -0.5",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::Adam<double>(ps, {.eps = std::nan("")}), "Adam: eps must be >= 0 and finite, got nan",
+  CHECK_THROWS_WITH_AS(optim::Adam<double>(ps, {.eps = std::nan("")}), "Adam: eps must be in (0, inf), got nan",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::RMSprop<double>(ps, {.alpha = 1.5}), "RMSprop: alpha must be in [0, 1], got 1.500000",
+  CHECK_THROWS_WITH_AS(optim::RMSprop<double>(ps, {.alpha = 1.5}), "RMSprop: alpha must be in [0, 1], got 1.5",
                        ValueError);
   CHECK_THROWS_WITH_AS(optim::Adagrad<double>(ps, {.lr_decay = -1}),
-                       "Adagrad: lr_decay must be >= 0 and finite, got -1.000000", ValueError);
+                       "Adagrad: lr_decay must be in [0, inf), got -1", ValueError);
 }
 
 // Learning rates after 0, 1, 2, ... scheduler steps, pinned from PyTorch 1.13 with base lr 0.1.
@@ -276,7 +275,7 @@ TEST_CASE("StepLR, CosineAnnealingLR and LinearWarmup follow PyTorch's schedules
   optim::SGD<double> opt({p}, {.lr = 0.1});
   CHECK_THROWS_WITH_AS(optim::StepLR(opt, 0), "StepLR: step_size must be >= 1, got 0", ValueError);
   CHECK_THROWS_WITH_AS(optim::CosineAnnealingLR(opt, 0), "CosineAnnealingLR: t_max must be >= 1, got 0", ValueError);
-  CHECK_THROWS_WITH_AS(optim::LinearWarmup(opt, 3, 1.5), "LinearWarmup: start_factor must be in [0, 1], got 1.500000",
+  CHECK_THROWS_WITH_AS(optim::LinearWarmup(opt, 3, 1.5), "LinearWarmup: start_factor must be in (0, 1], got 1.5",
                        ValueError);
 }
 
@@ -306,7 +305,7 @@ TEST_CASE("ReduceLROnPlateau follows PyTorch (patience, cooldown, min mode)") {
   CHECK_FALSE(up.step(0.3));  // already at min_lr
   CHECK(opt2.lr() == doctest::Approx(0.05));
   CHECK_THROWS_WITH_AS(optim::ReduceLROnPlateau(opt2, {.factor = 1.0}),
-                       "ReduceLROnPlateau: factor must be in [0, 1), got 1.000000", ValueError);
+                       "ReduceLROnPlateau: factor must be in (0, 1), got 1", ValueError);
 }
 
 TEST_CASE("clip_grad_norm returns the norm before clipping and rescales like PyTorch") {
@@ -338,9 +337,9 @@ TEST_CASE("clip_grad_norm returns the norm before clipping and rescales like PyT
   CHECK(b.grad().to_vector()[0] == 12.0);
   CHECK(optim::clip_grad_norm<double>({a, b}, 6.0, INFINITY) == 12.0);
   CHECK(b.grad().to_vector()[0] == doctest::Approx(6.0 * 12.0 / (12.0 + 1e-6)));
-  CHECK_THROWS_WITH_AS(optim::clip_grad_norm<double>({a}, -1.0), "clip_grad_norm: max_norm must be >= 0 and finite, got -1.000000",
+  CHECK_THROWS_WITH_AS(optim::clip_grad_norm<double>({a}, -1.0), "clip_grad_norm: max_norm must be in [0, inf), got -1",
                        ValueError);
-  CHECK_THROWS_WITH_AS(optim::clip_grad_norm<double>({a}, 1.0, 0.0), "clip_grad_norm: norm_type must be > 0 or infinity, got 0.000000",
+  CHECK_THROWS_WITH_AS(optim::clip_grad_norm<double>({a}, 1.0, 0.0), "clip_grad_norm: norm_type must be in (0, inf), got 0",
                        ValueError);
 }
 

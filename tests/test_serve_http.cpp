@@ -28,7 +28,6 @@
 #include "grove/serving.hpp"
 #include "grove/trees.hpp"
 
-#include "serve/pipeline_kinds.hpp"
 #include "serve/server.hpp"
 #include "test_serve_fixtures.hpp"
 
@@ -492,23 +491,20 @@ TEST_CASE("requests in flight during reloads are all answered, by the old or the
   CHECK(answered == 600);
 }
 
-TEST_CASE("grove-pipeline's MLP file is served through its extra kind") {
-  const auto [X, y] = serve_test::flower_data(200, 12);
-  pipeline::MlpClassifier mlp({.hidden = {8}, .epochs = 2, .batch_size = 32, .lr = 1e-2});
-  mlp.fit(X, y);
-  const fs::path model = dir() / "mlp.grove";
-  mlp.save(model.string());
+TEST_CASE("a program's extra model kinds are tried before grove's own") {
+  // grove-pipeline writes only grove's own kinds (its MLP is a grove.serving.Network); an
+  // application with a model class of its own registers it the same way.
+  const fs::path model = dir() / "extra_kind.grove";
+  serve_test::write_flower_network(model);
+  std::atomic<int> loads{0};
   serve::ServerOptions o = options_for(model);
-  o.extra_kinds = serve::pipeline_model_kinds();
+  o.extra_kinds = {{"grove.serving.Network", [&loads](const std::string& path) -> std::shared_ptr<const grove::serving::Model> {
+                      ++loads;
+                      return grove::serving::Network::load(path);
+                    }}};
   Running s(o);
-  const auto want = mlp.predict(grove::Tensor<float>::from_vector({1, 1, 0, 5, 2, 2}, grove::Shape{2, 3}));
-  const auto [status, out] = s.predict(R"({"instances": [[1, 1, 0], [5, 2, 2]]})");
-  CHECK(status == 200);
-  CHECK(out["predictions"] == json::array({want.data()[0], want.data()[1]}));
-  CHECK(s.get("/v1/models/model").second["kind"] == "grove-pipeline.MlpClassifier");
-  CHECK_THROWS_WITH_AS(serve::ModelServer(options_for(model), [](const std::string&) {}),
-                       doctest::Contains("holds a 'grove-pipeline.MlpClassifier', which this program cannot load"),
-                       grove::FormatError);
+  CHECK(loads == 1);
+  CHECK(s.get("/v1/models/model").second["kind"] == "grove.serving.Network");
 }
 
 // --- the real program ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build/release}
 out=$root/build/curves
 mkdir -p "$out"
-[ -f "$out/data/letter.csv" ] || "$root/benchmarks/curves/export_data.sh" "$out/data"
+[ -f "$out/data/wvs.csv" ] || "$root/benchmarks/curves/export_data.sh" "$out/data"
 cmake --build "$build" --target grove-curves grove-curves-study -j2
 "$build/benchmarks/curves/grove-curves" --data "$out/data" --out "$out/curves.csv" --threads 2
 mkdir -p "$out/charts"

@@ -5,10 +5,12 @@
 // grove's projection (project_curve defaults); with --variants, the candidate rules too.
 //
 //   grove-curves-study --curves build/curves/curves.csv [--cases cases.csv] [--variants]
-//                      [--holdout fashion_mnist,digits,churn,cells,ames]
+//                      [--old a,b,...] [--fresh a,b,...] [--hide-fresh]
 //
-// Data sets named in --holdout were not looked at when the rule and the interval scale were
-// chosen; the summary reports them separately.
+// Three groups of data sets, reported separately: development (the rule and the interval scale
+// were chosen on them), "old held-out" (held out in the first round, seen since) and "fresh
+// held-out" (never looked at while the rule was chosen; --hide-fresh leaves them out entirely,
+// which is how the rule was developed).
 #include <grove/diagnostics/diagnose.hpp>
 #include <grove/diagnostics/plot.hpp>
 #include <grove/diagnostics/power_law.hpp>
@@ -37,13 +39,16 @@ struct Args {
   bool variants = false;
   std::string debug;  // dataset/learner/N: print the fits of that case
   std::string svg;    // directory: one chart per curve cut at its largest N (with the truths beyond)
-  std::set<std::string> holdout = {"fashion_mnist", "digits", "churn", "cells", "ames"};
+  std::set<std::string> old = {"fashion_mnist", "digits", "churn", "cells", "ames"};
+  std::set<std::string> fresh = {"concrete", "credit_data", "dna", "german_credit", "health_insurance",
+                                 "hmda", "hpc_data", "vehicle", "vowel", "wvs"};
+  bool hide_fresh = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr,
                "grove-curves-study: %s\nusage: grove-curves-study [--curves CSV] [--cases OUT.csv] [--variants] "
-               "[--holdout a,b,...]\n",
+               "[--old a,b,...] [--fresh a,b,...] [--hide-fresh]\n",
                why.c_str());
   std::exit(2);
 }
@@ -54,12 +59,13 @@ Args parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--help" || k == "-h") {
       std::printf("grove-curves-study: projections of cached learning curves against the measured scores\n"
-                  "usage: grove-curves-study [--curves CSV] [--cases OUT.csv] [--variants] [--holdout a,b,...] [--svg DIR]\n"
+                  "usage: grove-curves-study [--curves CSV] [--cases OUT.csv] [--variants] [--old a,b,...] [--fresh a,b,...]\n"
+                  "                          [--hide-fresh] [--svg DIR]\n"
                   "                          [--debug DATASET/LEARNER/N]\n");
       std::exit(0);
     }
-    if (k == "--variants") {
-      a.variants = true;
+    if (k == "--variants" || k == "--hide-fresh") {
+      (k == "--variants" ? a.variants : a.hide_fresh) = true;
       continue;
     }
     if (i + 1 >= argc) usage("missing value after " + k);
@@ -68,10 +74,11 @@ Args parse(int argc, char** argv) {
     else if (k == "--debug") a.debug = v;
     else if (k == "--svg") a.svg = v;
     else if (k == "--cases") a.cases = v;
-    else if (k == "--holdout") {
-      a.holdout.clear();
+    else if (k == "--old" || k == "--fresh") {
+      auto& set = k == "--old" ? a.old : a.fresh;
+      set.clear();
       std::stringstream ss(v);
-      for (std::string s; std::getline(ss, s, ',');) a.holdout.insert(s);
+      for (std::string s; std::getline(ss, s, ',');) set.insert(s);
     } else usage("unknown option " + k);
   }
   return a;
@@ -181,11 +188,12 @@ struct Case {
   std::string dataset, learner;
   std::size_t cut = 0;
   int horizon = 0;
-  bool holdout = false;
+  std::string group;  // "development", "old held-out" or "fresh held-out"
   double truth = 0, last = 0, pow3 = 0, before = 0, grove = 0, lo = 0, hi = 0, sd = 0;
   double truth_time = 0, projected_time = 0;
-  bool reliable = true;
-  std::string reason;
+  bool reliable = true;        // the whole projection
+  bool reliable_here = true;   // the projection at this horizon (Projection::reliable_at)
+  std::string reason;          // why not (reason_at)
   std::vector<double> variants;
 };
 
@@ -261,7 +269,8 @@ int main(int argc, char** argv) {
   const auto curves = read_curves(args.curves);
   const auto variants = args.variants ? variant_list() : std::vector<Variant>{};
   std::vector<Case> cases;
-  for (const auto& cv : curves)
+  for (const auto& cv : curves) {
+    if (args.hide_fresh && args.fresh.count(cv.dataset)) continue;
     for (std::size_t cut : cv.cuts) {
       const diag::LearningCurve t = truncate(cv.lc, cut);
       const diag::Projection pr = diag::project_curve(t);
@@ -298,13 +307,14 @@ int main(int argc, char** argv) {
         const std::size_t nn = cut * static_cast<std::size_t>(h);
         Case c;
         c.dataset = cv.dataset, c.learner = cv.learner, c.cut = cut, c.horizon = h;
-        c.holdout = args.holdout.count(cv.dataset) > 0;
+        c.group = args.fresh.count(cv.dataset) ? "fresh held-out" : args.old.count(cv.dataset) ? "old held-out" : "development";
         c.truth = value_at(cv.lc, nn, cv.lc.val_mean);
         if (std::isnan(c.truth)) continue;
         c.last = t.val_mean.back();
         const auto g = pr.at(static_cast<double>(nn));
         c.grove = g.score, c.lo = g.lo, c.hi = g.hi, c.sd = pr.error_sd(static_cast<double>(nn));
-        c.reliable = pr.reliable, c.reason = pr.reason;
+        c.reliable = pr.reliable, c.reliable_here = pr.reliable_at(static_cast<double>(nn));
+        c.reason = pr.reason_at(static_cast<double>(nn));
         c.pow3 = p3.at(static_cast<double>(nn)).score;
         c.before = t.score(before.predict(static_cast<double>(nn)));
         double tt = 0;
@@ -318,68 +328,64 @@ int main(int argc, char** argv) {
         cases.push_back(c);
       }
     }
+  }
 
   if (!args.cases.empty()) {
     std::ofstream f(args.cases);
-    f << "dataset,learner,n,horizon,holdout,truth,last,pow3,grove_before,grove,lo,hi,sd,reliable,reason";
+    f << "dataset,learner,n,horizon,group,truth,last,pow3,grove_before,grove,lo,hi,sd,reliable,reliable_here,reason";
     for (const auto& v : variants) f << ",\"" << v.name << '"';
     f << "\n";
     for (const auto& c : cases) {
-      f << c.dataset << ',' << c.learner << ',' << c.cut << ',' << c.horizon << ',' << c.holdout << ',' << c.truth
+      f << c.dataset << ',' << c.learner << ',' << c.cut << ',' << c.horizon << ',' << c.group << ',' << c.truth
         << ',' << c.last << ',' << c.pow3 << ',' << c.before << ',' << c.grove << ',' << c.lo << ',' << c.hi << ','
-        << c.sd << ',' << c.reliable << ",\"" << c.reason << '"';
+        << c.sd << ',' << c.reliable << ',' << c.reliable_here << ",\"" << c.reason << '"';
       for (double v : c.variants) f << ',' << v;
       f << "\n";
     }
   }
 
-  // Summary tables: per subset (all / development / held-out) and horizon.
-  struct Subset {
-    const char* name;
-    std::function<bool(const Case&)> in;
-  };
-  const Subset subsets[] = {{"all", [](const Case&) { return true; }},
-                            {"development", [](const Case& c) { return !c.holdout; }},
-                            {"held-out", [](const Case& c) { return c.holdout; }}};
-  std::set<std::string> ds_all, ds_dev, ds_hold, learners;
-  for (const auto& c : cases) {
-    ds_all.insert(c.dataset), learners.insert(c.learner);
-    (c.holdout ? ds_hold : ds_dev).insert(c.dataset);
-  }
-  std::cout << "cases: " << cases.size() / 1 << " (curve x cut x horizon) from " << ds_all.size() << " data sets ("
-            << ds_dev.size() << " development, " << ds_hold.size() << " held out) and " << learners.size()
-            << " learners\n\n";
-  std::cout << "| subset | horizon | cases | last: median / p90 | pow3: median / p90 | grove before: median / p90 | "
-               "grove: median / p90 / max | max when reliable | grove / last | 95% coverage | unreliable |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& s : subsets)
+  // Summary: per group (all / development / old held-out / fresh held-out) and horizon. "grove,
+  // all cases" scores every case, with the last measured score standing in where grove flags the
+  // value at that horizon as unreliable; "unflagged" scores grove where it does not.
+  const char* groups[] = {"all", "development", "old held-out", "fresh held-out"};
+  std::map<std::string, std::set<std::string>> sets;
+  std::set<std::string> learners;
+  for (const auto& c : cases) sets[c.group].insert(c.dataset), sets["all"].insert(c.dataset), learners.insert(c.learner);
+  std::cout << "cases: " << cases.size() << " (curve x cut x horizon) from " << sets["all"].size() << " data sets ("
+            << sets["development"].size() << " development, " << sets["old held-out"].size() << " old held-out, "
+            << sets["fresh held-out"].size() << " fresh held-out) and " << learners.size() << " learners\n\n";
+  std::cout << "| group | horizon | cases | last: median / p90 | pow3: median / p90 | grove before: median / p90 | "
+               "grove, all cases: median / p90 / max | grove / last | flagged | grove, unflagged: median / p90 / max | "
+               "95% coverage |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const char* g : groups)
     for (int h : kHorizons) {
-      std::vector<double> el, e3, eb, eg, er;
-      std::size_t cov = 0, unrel = 0;
+      std::vector<double> el, e3, eb, ea, eu;
+      std::size_t cov = 0, flagged = 0;
       for (const auto& c : cases) {
-        if (!s.in(c) || c.horizon != h) continue;
+        if ((std::string(g) != "all" && c.group != g) || c.horizon != h) continue;
         el.push_back(std::fabs(c.last - c.truth));
         e3.push_back(std::fabs(c.pow3 - c.truth));
         eb.push_back(std::fabs(c.before - c.truth));
-        eg.push_back(std::fabs(c.grove - c.truth));
-        if (c.reliable) er.push_back(std::fabs(c.grove - c.truth));
+        ea.push_back(std::fabs((c.reliable_here ? c.grove : c.last) - c.truth));
+        if (c.reliable_here) eu.push_back(std::fabs(c.grove - c.truth));
         cov += c.truth >= c.lo && c.truth <= c.hi;
-        unrel += !c.reliable;
+        flagged += !c.reliable_here;
       }
-      if (eg.empty()) continue;
-      const double mg = quantile(eg, 0.5), ml = quantile(el, 0.5);
-      std::cout << "| " << s.name << " | " << h << "x | " << eg.size() << " | " << f4(ml) << " / " << f4(quantile(el, 0.9))
+      if (ea.empty()) continue;
+      const double ma = quantile(ea, 0.5), ml = quantile(el, 0.5);
+      std::cout << "| " << g << " | " << h << "x | " << ea.size() << " | " << f4(ml) << " / " << f4(quantile(el, 0.9))
                 << " | " << f4(quantile(e3, 0.5)) << " / " << f4(quantile(e3, 0.9)) << " | " << f4(quantile(eb, 0.5))
-                << " / " << f4(quantile(eb, 0.9)) << " | " << f4(mg) << " / " << f4(quantile(eg, 0.9)) << " / "
-                << f4(quantile(eg, 1.0)) << " | " << f4(quantile(er, 1.0)) << " | " << f4(ml > 0 ? mg / ml : std::nan("")) << " | "
-                << f4(static_cast<double>(cov) / static_cast<double>(eg.size())) << " | " << unrel << " |\n";
+                << " / " << f4(quantile(eb, 0.9)) << " | " << f4(ma) << " / " << f4(quantile(ea, 0.9)) << " / "
+                << f4(quantile(ea, 1.0)) << " | " << f4(ml > 0 ? ma / ml : std::nan("")) << " | " << flagged << " | "
+                << f4(quantile(eu, 0.5)) << " / " << f4(quantile(eu, 0.9)) << " / " << f4(quantile(eu, 1.0)) << " | "
+                << f4(static_cast<double>(cov) / static_cast<double>(ea.size())) << " |\n";
     }
 
   // Interval calibration: the z that would give 95% coverage on the development cases.
   {
     std::vector<double> zs;
     for (const auto& c : cases)
-      if (!c.holdout && c.sd > 0) zs.push_back(std::fabs(c.grove - c.truth) / c.sd);
+      if (c.group == "development" && c.sd > 0) zs.push_back(std::fabs(c.grove - c.truth) / c.sd);
     std::cout << "\nz needed for 95% on development cases (score error / interval sd): " << f4(quantile(zs, 0.95))
               << " (90%: " << f4(quantile(zs, 0.90)) << ")\n";
   }
@@ -401,10 +407,10 @@ int main(int argc, char** argv) {
     for (const auto& o : cases)
       if (o.dataset == c.dataset && o.learner == c.learner && o.cut == c.cut)
         (o.horizon == 2 ? t2 : o.horizon == 4 ? t4 : t2) = o.horizon == 10 ? t2 : o.truth;
-    std::cout << "| " << c.dataset << (c.holdout ? " (held out)" : "") << " | " << c.learner << " | " << c.cut << " | "
+    std::cout << "| " << c.dataset << (c.group == "development" ? "" : " (" + c.group + ")") << " | " << c.learner << " | " << c.cut << " | "
               << f4(t2) << " / " << f4(t4) << " / " << f4(c.truth) << " | " << f4(c.last) << " | " << f4(c.pow3) << " | "
               << f4(c.grove) << " [" << f4(c.lo) << ", " << f4(c.hi) << "] | "
-              << (c.reliable ? "" : "unreliable: " + c.reason) << " |\n";
+              << (c.reliable ? (c.reliable_here ? "" : "10x unreliable: " + c.reason) : "unreliable: " + c.reason) << " |\n";
   }
 
   if (args.variants) {
@@ -414,7 +420,7 @@ int main(int argc, char** argv) {
       for (int h : kHorizons) {
         std::vector<double> e;
         for (const auto& c : cases)
-          if (!c.holdout && c.horizon == h) e.push_back(std::fabs(c.variants[v] - c.truth));
+          if (c.group == "development" && c.horizon == h) e.push_back(std::fabs(c.variants[v] - c.truth));
         std::cout << "  " << h << "x " << f4(quantile(e, 0.5)) << "/" << f4(quantile(e, 0.9)) << "/" << f4(quantile(e, 1.0));
       }
       std::cout << "\n";

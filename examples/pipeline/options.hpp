@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ namespace pipeline {
 struct Options {
   std::string csv;                                             ///< empty: Fashion-MNIST
   std::string target;                                          ///< target column of the CSV
+  std::string task;              ///< "", "classification" or "regression" ("": detected from the target)
+  bool one_hot = true;           ///< MLP: categorical columns one-hot (else their codes as numbers)
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   std::string out = "grove-out";
   std::size_t max_rows = 20000;  ///< stratified sample of the data used (0: all); default for Fashion-MNIST
@@ -25,12 +28,13 @@ struct Options {
   std::size_t cv_rows = 3000;    ///< training rows used by model selection (0: all)
   std::size_t curve_rows = 4000; ///< training rows used by the learning curve (0: all)
   std::size_t trees = 60;        ///< random forest trees
-  std::size_t rounds = 60;       ///< boosting rounds (upper bound; early stopping in the final fit)
-  std::size_t epochs = 8;        ///< MLP epochs (upper bound; early stopping in the final fit)
+  std::size_t rounds = 300;      ///< boosting rounds, at most (early stopping decides)
+  std::size_t epochs = 30;       ///< MLP epochs, at most (early stopping decides)
   std::size_t hidden = 128;      ///< MLP hidden width
-  std::size_t patience = 10;     ///< early-stopping patience (rounds / epochs / tree blocks)
+  std::size_t patience = 10;     ///< early-stopping patience in boosting rounds (MLP: half, at least 3)
   std::vector<std::string> models = {"forest", "boosting", "mlp"};  ///< candidate families
   double latency_budget_us = 1000;
+  double target_score = std::numeric_limits<double>::quiet_NaN();  ///< rows-needed question (NaN: now + 0.01)
   std::uint64_t seed = 42;
   std::size_t threads = 0;       ///< 0: all hardware threads
   bool quick = false;
@@ -54,7 +58,9 @@ Usage: grove-pipeline [options]
 
 Input (default: Fashion-MNIST from Debian's dataset-fashion-mnist, train + t10k files merged)
   --csv PATH               read a CSV file with a header row instead
-  --target NAME            the CSV column to predict (class labels; text or integers)
+  --target NAME            the CSV column to predict
+  --task T                 classification or regression (default: detected from the target:
+                           text, or at most 10 distinct whole numbers, is classification)
   --fashion-dir DIR        where the Fashion-MNIST *-ubyte.gz files are
                            (default /usr/share/datasets/fashion-mnist)
   --max-rows N             use a stratified sample of N rows (0 = all). Default 20000 for
@@ -71,22 +77,27 @@ Model selection (cross-validation on the training part)
   --folds K                folds (default 3)
   --cv-rows N              training rows used for CV, stratified sample (default 3000; 0 = all)
   --trees N                random forest trees (default 60)
-  --rounds N               boosting rounds, at most (default 60)
-  --epochs N               MLP epochs, at most (default 8)
+  --rounds N               boosting rounds, at most (default 300; early stopping decides)
+  --epochs N               MLP epochs, at most (default 30; early stopping decides)
   --hidden N               MLP hidden units (default 128)
-  --patience N             early stopping: rounds / epochs / tree blocks without improvement
-                           (default 10)
+  --patience N             early stopping: boosting rounds without a better validation loss
+                           (default 10; the MLP waits half as many epochs, at least 3)
+  --mlp-categorical E      how the MLP sees text columns: onehot (default) or codes
 
 Diagnostics
   --curve-rows N           training rows for the learning curve (default 4000; 0 = all)
+  --target-score S         "how many rows for this score?" (default: 0.01 above the curve's
+                           last validation score)
 
 Rollout
   --latency-budget-us US   single-row p99 latency budget in microseconds (default 1000)
 
 General
-  --out DIR                output directory (default ./grove-out): model.grove, summary.json,
-                           cv_results.csv, confusion_matrix.csv, learning_curve.{svg,csv},
-                           history.{svg,csv}, diagnosis.json
+  --out DIR                output directory (default ./grove-out): model.grove (with its
+                           schema: grove-predict --model DIR/model.grove --csv NEW.csv scores
+                           new files), summary.json, cv_results.csv, learning_curve.{svg,csv},
+                           history.{svg,csv}, diagnosis.json, and confusion_matrix.csv
+                           (classification) or predicted_vs_actual.svg (regression)
   --seed S                 seed of every random choice (default 42)
   --threads N              worker threads (default: all cores)
   --quick                  tiny settings for smoke tests (a few seconds on a small CSV)
@@ -97,7 +108,7 @@ stdout. Exit status: 0 done (READY or NOT READY), 1 error (one line on stderr), 
 )";
 }
 
-namespace detail {
+namespace cli {
 
 inline std::size_t parse_count(const std::string& flag, const std::string& v) {
   char* end = nullptr;
@@ -129,7 +140,7 @@ inline std::vector<std::string> parse_models(const std::string& v) {
   return out;
 }
 
-}  // namespace detail
+}  // namespace cli
 
 inline Options parse_options(int argc, char** argv) {
   Options o;
@@ -144,34 +155,45 @@ inline Options parse_options(int argc, char** argv) {
     else if (a == "--quick") o.quick = true;
     else if (a == "--csv") o.csv = value();
     else if (a == "--target") o.target = value();
+    else if (a == "--task") {
+      o.task = value();
+      if (o.task != "classification" && o.task != "regression")
+        throw UsageError("--task must be classification or regression, got '" + o.task + "'");
+    } else if (a == "--mlp-categorical") {
+      const std::string v = value();
+      if (v != "onehot" && v != "codes") throw UsageError("--mlp-categorical must be onehot or codes, got '" + v + "'");
+      o.one_hot = v == "onehot";
+    }
     else if (a == "--fashion-dir") o.fashion_dir = value();
     else if (a == "--out") o.out = value();
-    else if (a == "--max-rows") o.max_rows = detail::parse_count(a, value()), o.max_rows_given = true;
-    else if (a == "--test-fraction") o.test_fraction = detail::parse_real(a, value());
-    else if (a == "--val-fraction") o.val_fraction = detail::parse_real(a, value());
-    else if (a == "--models") o.models = detail::parse_models(value());
-    else if (a == "--folds") o.folds = detail::parse_count(a, value());
-    else if (a == "--cv-rows") o.cv_rows = detail::parse_count(a, value()), cv = true;
-    else if (a == "--curve-rows") o.curve_rows = detail::parse_count(a, value()), curve = true;
-    else if (a == "--trees") o.trees = detail::parse_count(a, value()), trees = true;
-    else if (a == "--rounds") o.rounds = detail::parse_count(a, value()), rounds = true;
-    else if (a == "--epochs") o.epochs = detail::parse_count(a, value()), epochs = true;
-    else if (a == "--hidden") o.hidden = detail::parse_count(a, value());
-    else if (a == "--patience") o.patience = detail::parse_count(a, value());
-    else if (a == "--latency-budget-us") o.latency_budget_us = detail::parse_real(a, value());
-    else if (a == "--seed") o.seed = detail::parse_count(a, value());
-    else if (a == "--threads") o.threads = detail::parse_count(a, value());
+    else if (a == "--max-rows") o.max_rows = cli::parse_count(a, value()), o.max_rows_given = true;
+    else if (a == "--test-fraction") o.test_fraction = cli::parse_real(a, value());
+    else if (a == "--val-fraction") o.val_fraction = cli::parse_real(a, value());
+    else if (a == "--models") o.models = cli::parse_models(value());
+    else if (a == "--folds") o.folds = cli::parse_count(a, value());
+    else if (a == "--cv-rows") o.cv_rows = cli::parse_count(a, value()), cv = true;
+    else if (a == "--curve-rows") o.curve_rows = cli::parse_count(a, value()), curve = true;
+    else if (a == "--trees") o.trees = cli::parse_count(a, value()), trees = true;
+    else if (a == "--rounds") o.rounds = cli::parse_count(a, value()), rounds = true;
+    else if (a == "--epochs") o.epochs = cli::parse_count(a, value()), epochs = true;
+    else if (a == "--hidden") o.hidden = cli::parse_count(a, value());
+    else if (a == "--patience") o.patience = cli::parse_count(a, value());
+    else if (a == "--target-score") o.target_score = cli::parse_real(a, value());
+    else if (a == "--latency-budget-us") o.latency_budget_us = cli::parse_real(a, value());
+    else if (a == "--seed") o.seed = cli::parse_count(a, value());
+    else if (a == "--threads") o.threads = cli::parse_count(a, value());
     else throw UsageError("unknown option '" + a + "' (see --help)");
   }
   if (o.help) return o;
   if (!o.csv.empty() && o.target.empty()) throw UsageError("--csv needs --target NAME (the column to predict)");
   if (o.csv.empty() && !o.target.empty()) throw UsageError("--target is only used with --csv PATH");
+  if (o.csv.empty() && o.task == "regression") throw UsageError("--task regression needs --csv PATH (Fashion-MNIST is a classification task)");
   if (!o.csv.empty() && !o.max_rows_given) o.max_rows = 0;
   if (o.quick) {
     // Tiny settings: a smoke test, not a result. Explicit flags still win.
     if (!trees) o.trees = 10;
-    if (!rounds) o.rounds = 10;
-    if (!epochs) o.epochs = 3;
+    if (!rounds) o.rounds = 40;
+    if (!epochs) o.epochs = 10;
     if (!cv) o.cv_rows = 600;
     if (!curve) o.curve_rows = 600;
     if (!o.max_rows_given && o.csv.empty()) o.max_rows = 2000;

@@ -1,6 +1,6 @@
 #pragma once
 /// \file grove::optim: SGD, Adam, AdamW, RMSprop, Adagrad; learning-rate schedulers;
-/// clip_grad_norm.
+/// clip_grad_norm; optimizer/scheduler state files and checkpoints.
 
 #include "grove/optim/adagrad.hpp"
 #include "grove/optim/adam.hpp"
@@ -8,4 +8,5 @@
 #include "grove/optim/lr_scheduler.hpp"
 #include "grove/optim/optimizer.hpp"
 #include "grove/optim/rmsprop.hpp"
+#include "grove/optim/serialize.hpp"
 #include "grove/optim/sgd.hpp"

@@ -105,6 +105,10 @@ struct Diagnosis {
   /// irregular for its noise). The projected numbers are still filled in, for plots.
   bool projection_reliable = false;
   std::string projection_note;
+  /// Whether the 10x value can be trusted too: false when the projection is unreliable or when
+  /// the curve is still steepening (the 2x value is still given); projection_note_10x says why.
+  bool projection_reliable_10x = false;
+  std::string projection_note_10x;
   /// How much better the model does on its training data than on validation (validation error
   /// − training error) at the largest size / final step; > 0 means it does better on training.
   double gap = std::numeric_limits<double>::quiet_NaN();
@@ -270,8 +274,11 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
   } else if (d.more_data_helps) {
     s += "More data should help: doubling the training set to " + n2 + " samples is projected to move the validation " +
          metric + " from " + v(d.val_score) + " to " + v(d.projected_val_score_2x) + " (95% interval " +
-         range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) + "), and 10x the data to " +
-         v(d.projected_val_score_10x) + " " + range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) + ".";
+         range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) + ")" +
+         (d.projection_reliable_10x
+              ? ", and 10x the data to " + v(d.projected_val_score_10x) + " " +
+                    range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) + "."
+              : ". What 10x the data gives cannot be told: " + d.projection_note_10x + ".");
   } else {
     s += "More data of the same kind will help little: twice the data is projected to give " +
          v(d.projected_val_score_2x) + " " + range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) +
@@ -291,7 +298,7 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
            fmt_count(d.samples_for_target_hi) + "; now " + nmax + ")" +
            (std::isfinite(d.fit_seconds_for_target) ? ", about " + seconds_words(d.fit_seconds_for_target) + " per fit"
                                                     : std::string()) +
-           (d.projection_reliable ? "." : ", but the projection is unreliable.");
+           (d.projection.reliable_at(d.samples_for_target) ? "." : ", but the projection is unreliable that far.");
     else
       s += " The target " + v(d.target_score) + " is not reachable by adding data as far as the curve tells: the "
            "projection levels off at " + v(d.projected_val_score_10x) + " by 10x the data.";
@@ -429,6 +436,8 @@ inline Diagnosis diagnose(const LearningCurve& curve, const DiagnoseOptions& opt
   d.projection = project_curve(curve, options.projection);
   d.projection_reliable = d.projection.reliable;
   d.projection_note = d.projection.reason;
+  d.projection_reliable_10x = d.projection.reliable_at(10 * n_max);
+  d.projection_note_10x = d.projection.reason_at(10 * n_max);
   if (d.projection.ok) {
     auto project = [&](double nn, double& score, double& lo, double& hi) {
       const ProjectedScore ps = d.projection.at(nn);

@@ -10,15 +10,14 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/core/format.hpp"
 #include "grove/core/rng.hpp"
 #include "grove/nn/detail/graph.hpp"
 #include "grove/nn/init.hpp"
 #include "grove/nn/module.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::nn {
-
-namespace detail {
+namespace grove::detail {
 
 /// out[i] = W[idx[i]]: dW[k] = sum of the gradient rows whose index is k (a dense gradient).
 template <class T>
@@ -39,7 +38,9 @@ struct EmbeddingNode final : Node<T> {
   void release() noexcept override { idx = {}; }
 };
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::nn {
 
 /// Rows of `weight` [n, dim] picked by `idx` (shape S, any arithmetic type holding whole numbers
 /// in [0, n); anything else is a ValueError): the result has shape S + [dim] and is
@@ -48,7 +49,7 @@ template <class T, class I>
 Tensor<T> embedding(const Tensor<T>& weight, const Tensor<I>& idx) {
   static_assert(std::is_arithmetic_v<I>, "embedding: indices must hold an arithmetic type");
   if (weight.dim() != 2)
-    grove::detail::throw_shape_error("embedding: weight " + to_string(weight.shape()) + " must be [n, dim]");
+    detail::throw_shape_error("embedding: weight " + to_string(weight.shape()) + " must be [n, dim]");
   const std::size_t n = weight.shape()[0], dim = weight.shape()[1];
   const std::vector<I> v = idx.to_vector();
   std::vector<std::size_t> rows(v.size());
@@ -62,22 +63,22 @@ Tensor<T> embedding(const Tensor<T>& weight, const Tensor<I>& idx) {
     else
       ok = static_cast<unsigned long long>(k) < n;
     if (!ok)
-      grove::detail::throw_value_error("embedding: index " + std::to_string(k) + " at position " + std::to_string(i) +
+      detail::throw_value_error("embedding: index " + format_number(static_cast<double>(k)) + " at position " + std::to_string(i) +
                                        " is not in [0, " + std::to_string(n) + ")");
     rows[i] = static_cast<std::size_t>(k);
   }
   Shape s = idx.shape();
   s.push_back(dim);
-  Tensor<T> y = detail::empty<T>(s);
+  Tensor<T> y = detail::uninitialized<T>(s);
   const Tensor<T> wc = weight.contiguous();
   const T* w = wc.data();
   for (std::size_t i = 0; i < rows.size(); ++i) std::memcpy(y.data() + i * dim, w + rows[i] * dim, dim * sizeof(T));
-  if (detail::needs_graph<T>({&wc})) {
+  if (detail::any_needs_graph<T>({&wc})) {
     auto node = std::make_shared<detail::EmbeddingNode<T>>();
     node->idx = std::move(rows);
     node->n = n;
     node->dim = dim;
-    detail::attach<T>(y, std::move(node), {&wc});
+    detail::attach_inputs<T>(y, std::move(node), {&wc});
   }
   return y;
 }
@@ -89,7 +90,7 @@ class Embedding : public Module<T> {
 public:
   Embedding(std::size_t n, std::size_t dim, Rng& rng) : n_(n), dim_(dim) {
     if (n == 0 || dim == 0)
-      grove::detail::throw_value_error("Embedding: n and dim must be >= 1, got " + std::to_string(n) + " and " +
+      detail::throw_value_error("Embedding: n and dim must be >= 1, got " + std::to_string(n) + " and " +
                                        std::to_string(dim));
     weight_ = this->register_parameter("weight", init::normal<T>(Shape{n, dim}, 0.0, 1.0, rng));
   }

@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/core/check.hpp"
 #include "grove/nn/detail/graph.hpp"
+#include "grove/nn/detail/intervals.hpp"
 #include "grove/nn/module.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::nn {
-
-namespace detail {
+namespace grove::detail {
 
 template <class T>
 struct LayerNormNode final : Node<T> {
@@ -31,7 +31,7 @@ struct LayerNormNode final : Node<T> {
     const T* gp = g.data();
     const T* wp = w.data();
     if (needs_more(*this, 0)) {
-      Tensor<T> dx = empty<T>(g.shape());
+      Tensor<T> dx = uninitialized<T>(g.shape());
       T* d = dx.data();
       std::vector<T> dxh(dim);
       for (std::size_t r = 0; r < rows; ++r) {
@@ -57,7 +57,7 @@ struct LayerNormNode final : Node<T> {
         }
       for (std::size_t k = 1; k <= 2; ++k) {
         if (!needs_more(*this, k)) continue;
-        Tensor<T> t = empty<T>(Shape{dim});
+        Tensor<T> t = uninitialized<T>(Shape{dim});
         const std::vector<double>& src = k == 1 ? dw : db;
         for (std::size_t j = 0; j < dim; ++j) t.data()[j] = static_cast<T>(src[j]);
         sink.add(k, t);
@@ -70,7 +70,9 @@ struct LayerNormNode final : Node<T> {
   }
 };
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::nn {
 
 /// LayerNorm as a function: normalizes the last axis of x ([..., d]) and applies weight [d] and
 /// bias [d]; differentiable in all three.
@@ -78,18 +80,18 @@ template <class T>
 Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias, double eps = 1e-5) {
   const std::size_t dim = weight.dim() == 1 ? weight.shape()[0] : 0;
   if (dim == 0 || !(bias.shape() == weight.shape()) || x.dim() == 0 || x.shape()[x.dim() - 1] != dim)
-    grove::detail::throw_shape_error("layer_norm: input " + to_string(x.shape()) + ", weight " +
+    detail::throw_shape_error("layer_norm: input " + to_string(x.shape()) + ", weight " +
                                      to_string(weight.shape()) + ", bias " + to_string(bias.shape()) +
                                      " (expected input [..., d], weight [d], bias [d])");
-  if (!(eps > 0)) grove::detail::throw_value_error("layer_norm: eps must be > 0, got " + std::to_string(eps));
+  detail::check_range("layer_norm", "eps", eps, detail::kPositive);
   const Tensor<T> xc = x.contiguous(), wc = weight.contiguous(), bc = bias.contiguous();
   const std::size_t rows = xc.size() / dim;
-  Tensor<T> y = detail::empty<T>(xc.shape());
+  Tensor<T> y = detail::uninitialized<T>(xc.shape());
   const T* xp = xc.data();
   const T* wp = wc.data();
   const T* bp = bc.data();
   T* yp = y.data();
-  const bool record = detail::needs_graph<T>({&xc, &wc, &bc});
+  const bool record = detail::any_needs_graph<T>({&xc, &wc, &bc});
   std::vector<T> xhat(record ? xc.size() : 0), rstd(record ? rows : 0);
   for (std::size_t r = 0; r < rows; ++r) {
     const T* xr = xp + r * dim;
@@ -113,7 +115,7 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T
     node->dim = dim;
     node->xhat = std::move(xhat);
     node->rstd = std::move(rstd);
-    detail::attach<T>(y, std::move(node), {&xc, &wc, &bc});
+    detail::attach_inputs<T>(y, std::move(node), {&xc, &wc, &bc});
   }
   return y;
 }
@@ -124,8 +126,8 @@ template <class T = float>
 class LayerNorm : public Module<T> {
 public:
   explicit LayerNorm(std::size_t dim, double eps = 1e-5) : dim_(dim), eps_(eps) {
-    if (dim == 0) grove::detail::throw_value_error("LayerNorm: dim must be >= 1, got 0");
-    if (!(eps > 0)) grove::detail::throw_value_error("LayerNorm: eps must be > 0, got " + std::to_string(eps));
+    if (dim == 0) detail::throw_value_error("LayerNorm: dim must be >= 1, got 0");
+    detail::check_range("LayerNorm", "eps", eps, detail::kPositive);
     weight_ = this->register_parameter("weight", Tensor<T>::ones(Shape{dim}));
     bias_ = this->register_parameter("bias", Tensor<T>::zeros(Shape{dim}));
   }

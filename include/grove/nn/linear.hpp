@@ -17,9 +17,7 @@
 #include "grove/nn/module.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::nn {
-
-namespace detail {
+namespace grove::detail {
 
 template <class T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -44,7 +42,7 @@ struct LinearNode final : Node<T> {
                oi = static_cast<Eigen::Index>(n_out);
     Eigen::Map<const RowMat<T>> G(g.data(), mi, oi);
     if (sink.needs(0)) {
-      Tensor<T> dx = empty<T>(x.shape());
+      Tensor<T> dx = uninitialized<T>(x.shape());
       Eigen::Map<const RowMat<T>> W(w.data(), oi, ii);
       Eigen::Map<RowMat<T>> DX(dx.data(), mi, ii);
       chunked(n_in, kLinearColGrain, m * n_in * n_out, [&](std::size_t c0, std::size_t nc) {
@@ -54,7 +52,7 @@ struct LinearNode final : Node<T> {
       sink.add(0, dx);
     }
     if (sink.needs(1)) {
-      Tensor<T> dw = empty<T>(w.shape());
+      Tensor<T> dw = uninitialized<T>(w.shape());
       Eigen::Map<const RowMat<T>> X(x.data(), mi, ii);
       Eigen::Map<RowMat<T>> DW(dw.data(), oi, ii);
       chunked(n_in, kLinearColGrain, m * n_in * n_out, [&](std::size_t c0, std::size_t nc) {
@@ -64,7 +62,7 @@ struct LinearNode final : Node<T> {
       sink.add(1, dw);
     }
     if (has_bias && needs_more(*this, 2)) {
-      Tensor<T> db = empty<T>(Shape{n_out});
+      Tensor<T> db = uninitialized<T>(Shape{n_out});
       Eigen::Map<RowVec<T>> DB(db.data(), oi);
       DB = G.colwise().sum();
       sink.add(2, db);
@@ -74,12 +72,14 @@ struct LinearNode final : Node<T> {
 
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_linear_shape(const Shape& x, const Shape& w,
                                                                       const Shape* b) {
-  grove::detail::throw_shape_error("linear: input " + to_string(x) + " x weight " + to_string(w) +
+  detail::throw_shape_error("linear: input " + to_string(x) + " x weight " + to_string(w) +
                                    (b ? " + bias " + to_string(*b) : std::string()) +
                                    " (expected input [..., in], weight [out, in], bias [out])");
 }
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::nn {
 
 /// y = x W^T + b for x of shape [..., in], W [out, in], b [out] (b may be null): the fused op
 /// behind Linear, differentiable in x, W and b.
@@ -95,7 +95,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const std::type_id
   const std::size_t m = in ? xc.size() / in : 0;
   Shape ys = x.shape();
   ys[ys.size() - 1] = out;
-  Tensor<T> y = detail::empty<T>(ys);
+  Tensor<T> y = detail::uninitialized<T>(ys);
   const auto mi = static_cast<Eigen::Index>(m), ii = static_cast<Eigen::Index>(in),
              oi = static_cast<Eigen::Index>(out);
   Eigen::Map<const detail::RowMat<T>> X(xc.data(), mi, ii);
@@ -112,13 +112,13 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const std::type_id
     }
     if (bp) Y.middleCols(c, n).rowwise() += Eigen::Map<const detail::RowVec<T>>(bp + c0, n);
   });
-  if (detail::needs_graph<T>({&xc, &wc, bias ? &bc : nullptr})) {
+  if (detail::any_needs_graph<T>({&xc, &wc, bias ? &bc : nullptr})) {
     auto node = std::make_shared<detail::LinearNode<T>>();
     node->m = m;
     node->n_in = in;
     node->n_out = out;
     node->has_bias = bias != nullptr;
-    detail::attach<T>(y, std::move(node), {&xc, &wc, bias ? &bc : nullptr});
+    detail::attach_inputs<T>(y, std::move(node), {&xc, &wc, bias ? &bc : nullptr});
   }
   return y;
 }
@@ -136,7 +136,7 @@ public:
   Linear(std::size_t in_features, std::size_t out_features, Rng& rng, LinearOptions options = {})
       : in_(in_features), out_(out_features) {
     if (in_features == 0 || out_features == 0)
-      grove::detail::throw_value_error("Linear: in_features and out_features must be >= 1, got " +
+      detail::throw_value_error("Linear: in_features and out_features must be >= 1, got " +
                                        std::to_string(in_features) + " and " + std::to_string(out_features));
     weight_ = this->register_parameter("weight", init::kaiming_uniform<T>(Shape{out_, in_}, in_, std::sqrt(5.0), rng));
     if (options.bias) {
@@ -148,7 +148,7 @@ public:
 
   Tensor<T> forward(const Tensor<T>& x) override {
     if (x.dim() == 0 || x.shape()[x.dim() - 1] != in_)
-      grove::detail::throw_shape_error("Linear: input " + to_string(x.shape()) + " does not end in in_features " +
+      detail::throw_shape_error("Linear: input " + to_string(x.shape()) + " does not end in in_features " +
                                        std::to_string(in_));
     return linear(x, weight_, has_bias_ ? &bias_ : nullptr);
   }

@@ -13,23 +13,23 @@
 #include "grove/nn/module.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::nn {
-
-namespace detail {
+namespace grove::detail {
 /// A module of another scalar type that can be rebuilt for T (stateless activations, Dropout,
 /// LayerNorm: nn::ReLU() is ReLU<float>, and Sequential<double> accepts it).
 template <class M, class T>
 concept RebindableTo = requires { typename M::template rebind<T>; } &&
-                       std::derived_from<typename M::template rebind<T>, Module<T>> &&
+                       std::derived_from<typename M::template rebind<T>, nn::Module<T>> &&
                        std::constructible_from<typename M::template rebind<T>, const M&>;
 
 template <class M, class T>
-concept ModuleArg = std::derived_from<std::remove_cvref_t<M>, Module<T>> ||
+concept ModuleArg = std::derived_from<std::remove_cvref_t<M>, nn::Module<T>> ||
                     RebindableTo<std::remove_cvref_t<M>, T> ||
-                    std::convertible_to<M, std::shared_ptr<Module<T>>>;
-}  // namespace detail
+                    std::convertible_to<M, std::shared_ptr<nn::Module<T>>>;
+}  // namespace grove::detail
 
-/// Applies its modules in order. Holds them polymorphically (std::shared_ptr<Module<T>>).
+namespace grove::nn {
+
+/// Applies its modules in order. Holds them polymorphically (std::shared_ptr<nn::Module<T>>).
 template <class T = float>
 class Sequential : public Module<T> {
 public:
@@ -53,13 +53,13 @@ public:
     requires detail::ModuleArg<M, T>
   Sequential& add(M&& module) {
     using D = std::remove_cvref_t<M>;
-    if constexpr (std::derived_from<D, Module<T>>) {
+    if constexpr (std::derived_from<D, nn::Module<T>>) {
       this->register_module(std::to_string(size_), std::make_shared<D>(std::forward<M>(module)));
     } else if constexpr (detail::RebindableTo<D, T>) {
       using R = typename D::template rebind<T>;
       this->register_module(std::to_string(size_), std::make_shared<R>(module));
     } else {
-      std::shared_ptr<Module<T>> p = std::forward<M>(module);
+      std::shared_ptr<nn::Module<T>> p = std::forward<M>(module);
       this->register_module(std::to_string(size_), std::move(p));
     }
     ++size_;
@@ -74,7 +74,11 @@ public:
 
   std::string describe() const override {
     std::string s = "Sequential(";
-    for (const auto& [name, m] : this->children()) s += "\n  (" + name + "): " + m->describe();
+    for (const auto& [name, m] : this->children()) {
+      std::string d = m->describe();  // nested modules are indented one more level
+      for (std::size_t at = d.find('\n'); at != std::string::npos; at = d.find('\n', at + 3)) d.replace(at, 1, "\n  ");
+      s += "\n  (" + name + "): " + d;
+    }
     return s + (size_ ? "\n)" : ")");
   }
 
@@ -83,7 +87,7 @@ public:
   /// Module i (ValueError when out of range).
   Module<T>& operator[](std::size_t i) const {
     if (i >= size_)
-      grove::detail::throw_value_error("Sequential: index " + std::to_string(i) + " out of range for " +
+      detail::throw_value_error("Sequential: index " + std::to_string(i) + " out of range for " +
                                        std::to_string(size_) + " modules");
     return *this->children()[i].second;
   }

@@ -4,14 +4,17 @@
 ///   AdamW only: p *= 1 - lr * wd;   Adam only: g += wd * p
 ///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  (amsgrad: vmax = max(vmax, v), used for v)
 ///   p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+/// eps must be > 0: with eps = 0 a parameter whose gradient has always been zero would get 0 / 0.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "grove/core/check.hpp"
 #include "grove/optim/optimizer.hpp"
 
 namespace grove::optim {
@@ -36,18 +39,20 @@ struct AdamWOptions {
   bool amsgrad = false;
 };
 
-namespace detail {
+}  // namespace grove::optim
+
+namespace grove::detail {
 
 /// The Adam family's shared update; `decoupled` selects AdamW's weight decay.
 template <class T>
-class AdamCore : public Optimizer<T> {
+class AdamCore : public optim::Optimizer<T> {
 protected:
-  AdamCore(const char* name, std::vector<Tensor<T>> params, const AdamOptions& o, bool decoupled)
-      : Optimizer<T>(name, std::move(params), o.lr), o_(o), decoupled_(decoupled) {
-    check_range(name, "beta1", o.beta1, 0.0, 1.0, true, "in [0, 1)");
-    check_range(name, "beta2", o.beta2, 0.0, 1.0, true, "in [0, 1)");
-    check_nonnegative(name, "eps", o.eps);
-    check_nonnegative(name, "weight_decay", o.weight_decay);
+  AdamCore(const char* name, std::vector<Tensor<T>> params, const optim::AdamOptions& o, bool decoupled)
+      : optim::Optimizer<T>(name, std::move(params), o.lr), o_(o), decoupled_(decoupled) {
+    check_range(name, "beta1", o.beta1, kUnitOpen);
+    check_range(name, "beta2", o.beta2, kUnitOpen);
+    check_range(name, "eps", o.eps, kPositive);
+    check_range(name, "weight_decay", o.weight_decay, kNonNegative);
     m_ = this->make_state();
     v_ = this->make_state();
     if (o.amsgrad) vmax_ = this->make_state();
@@ -65,7 +70,7 @@ public:
     const bool decay = decoupled_ && o_.weight_decay != 0.0;
     const bool ams = o_.amsgrad;
     this->for_each_with_grad([&](std::size_t i, T* p, const T* g, std::size_t n) {
-      const std::size_t t = ++t_[i];  // per parameter, as PyTorch's state['step']
+      const std::uint64_t t = ++t_[i];  // per parameter, as PyTorch's state['step']
       const double bc1 = 1.0 - std::pow(o_.beta1, static_cast<double>(t));
       const double bc2 = 1.0 - std::pow(o_.beta2, static_cast<double>(t));
       const T step_size = static_cast<T>(lr / bc1);
@@ -74,7 +79,7 @@ public:
       T* v = v_[i].data();
       T* vm = ams ? vmax_[i].data() : nullptr;
       const Coefs c{b1, b2, one_b1, one_b2, eps, l2, shrink, step_size, bc2_sqrt};
-      for_range(n, [&](std::size_t lo, std::size_t hi) {
+      update_chunks(n, [&](std::size_t lo, std::size_t hi) {
         if (decay) {
           if (ams) kernel<true, true>(p, g, m, v, vm, lo, hi, c);
           else kernel<true, false>(p, g, m, v, vm, lo, hi, c);
@@ -85,6 +90,19 @@ public:
       });
     });
     ++this->steps_;
+  }
+
+protected:
+  void visit_state(optim::StateVisitor<T>& v) override {
+    v.option("beta1", o_.beta1);
+    v.option("beta2", o_.beta2);
+    v.option("eps", o_.eps);
+    v.option("weight_decay", o_.weight_decay);
+    v.option("amsgrad", o_.amsgrad ? 1.0 : 0.0);
+    v.counters("step", t_);
+    v.buffers("exp_avg", m_);
+    v.buffers("exp_avg_sq", v_);
+    v.buffers("max_exp_avg_sq", vmax_);
   }
 
 private:
@@ -120,13 +138,15 @@ private:
     }
   }
 
-  AdamOptions o_;
+  optim::AdamOptions o_;
   bool decoupled_;
   std::vector<std::vector<T>> m_, v_, vmax_;
-  std::vector<std::size_t> t_;
+  std::vector<std::uint64_t> t_;
 };
 
-}  // namespace detail
+}  // namespace grove::detail
+
+namespace grove::optim {
 
 /// Adam (Kingma & Ba) with bias correction; weight_decay is an L2 term added to the gradient.
 template <class T>

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/optim/optimizer.hpp"
 #include "grove/tensor/tensor.hpp"
 
@@ -17,8 +18,8 @@ namespace grove::optim {
 /// does. Returns the norm before clipping. Parameters without a gradient are ignored.
 template <class T>
 double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm, double norm_type = 2.0) {
-  detail::check_nonnegative("clip_grad_norm", "max_norm", max_norm);
-  if (!(norm_type > 0)) detail::throw_bad_option("clip_grad_norm", "norm_type", norm_type, "> 0 or infinity");
+  detail::check_range("clip_grad_norm", "max_norm", max_norm, detail::kNonNegative);
+  detail::check_range("clip_grad_norm", "norm_type", norm_type, Interval{0.0, std::numeric_limits<double>::infinity(), true, false});
   const bool inf = std::isinf(norm_type);
   double acc = 0;
   for (const auto& p : params) {

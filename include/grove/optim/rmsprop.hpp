@@ -1,12 +1,13 @@
 #pragma once
 /// \file RMSprop with PyTorch's formulas:
 ///   g += wd * p;  s = a s + (1 - a) g^2;  (centered: ga = a ga + (1 - a) g, s' = s - ga^2)
-///   avg = sqrt(s') + eps;  momentum: b = mu b + g / avg, p -= lr b;  else p -= lr g / avg
+///   avg = sqrt(s') + eps (eps > 0, so a zero gradient never divides 0 by 0);  momentum: b = mu b + g / avg, p -= lr b;  else p -= lr g / avg
 
 #include <cmath>
 #include <cstddef>
 #include <vector>
 
+#include "grove/core/check.hpp"
 #include "grove/optim/optimizer.hpp"
 
 namespace grove::optim {
@@ -27,10 +28,10 @@ class RMSprop : public Optimizer<T> {
 public:
   RMSprop(std::vector<Tensor<T>> params, RMSpropOptions options = {})
       : Optimizer<T>("RMSprop", std::move(params), options.lr), o_(options) {
-    detail::check_range("RMSprop", "alpha", o_.alpha, 0.0, 1.0, false, "in [0, 1]");
-    detail::check_nonnegative("RMSprop", "eps", o_.eps);
-    detail::check_nonnegative("RMSprop", "weight_decay", o_.weight_decay);
-    detail::check_nonnegative("RMSprop", "momentum", o_.momentum);
+    detail::check_range("RMSprop", "alpha", o_.alpha, detail::kUnit);
+    detail::check_range("RMSprop", "eps", o_.eps, detail::kPositive);
+    detail::check_range("RMSprop", "weight_decay", o_.weight_decay, detail::kNonNegative);
+    detail::check_range("RMSprop", "momentum", o_.momentum, detail::kNonNegative);
     sq_ = this->make_state();
     if (o_.centered) gavg_ = this->make_state();
     if (o_.momentum > 0) buf_ = this->make_state();
@@ -45,7 +46,7 @@ public:
       T* s = sq_[i].data();
       T* ga = centered ? gavg_[i].data() : nullptr;
       T* b = momentum ? buf_[i].data() : nullptr;
-      detail::for_range(n, [&](std::size_t lo, std::size_t hi) {
+      detail::update_chunks(n, [&](std::size_t lo, std::size_t hi) {
         for (std::size_t j = lo; j < hi; ++j) {
           const T gj = g[j] + wd * p[j];
           s[j] = a * s[j] + one_a * gj * gj;
@@ -65,6 +66,18 @@ public:
       });
     });
     ++this->steps_;
+  }
+
+protected:
+  void visit_state(StateVisitor<T>& v) override {
+    v.option("alpha", o_.alpha);
+    v.option("eps", o_.eps);
+    v.option("weight_decay", o_.weight_decay);
+    v.option("momentum", o_.momentum);
+    v.option("centered", o_.centered ? 1.0 : 0.0);
+    v.buffers("square_avg", sq_);
+    v.buffers("grad_avg", gavg_);
+    v.buffers("momentum_buffer", buf_);
   }
 
 private:

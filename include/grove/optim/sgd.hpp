@@ -4,8 +4,11 @@
 ///   d = nesterov ? d + mu * b : b (when mu != 0);  p -= lr * d.
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
+#include "grove/core/check.hpp"
+#include "grove/core/format.hpp"
 #include "grove/optim/optimizer.hpp"
 
 namespace grove::optim {
@@ -25,15 +28,14 @@ class SGD : public Optimizer<T> {
 public:
   SGD(std::vector<Tensor<T>> params, SGDOptions options = {})
       : Optimizer<T>("SGD", std::move(params), options.lr), o_(options) {
-    detail::check_nonnegative("SGD", "momentum", o_.momentum);
-    detail::check_nonnegative("SGD", "weight_decay", o_.weight_decay);
-    detail::check_range("SGD", "dampening", o_.dampening, 0.0, 1.0, false, "in [0, 1]");
+    detail::check_range("SGD", "momentum", o_.momentum, detail::kNonNegative);
+    detail::check_range("SGD", "weight_decay", o_.weight_decay, detail::kNonNegative);
+    detail::check_range("SGD", "dampening", o_.dampening, detail::kUnit);
     if (o_.nesterov && (o_.momentum <= 0.0 || o_.dampening != 0.0))
-      grove::detail::throw_value_error("SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " +
-                                       std::to_string(o_.momentum) + " and dampening " +
-                                       std::to_string(o_.dampening));
+      detail::throw_value_error("SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " +
+                                       format_number(o_.momentum) + " and dampening " + format_number(o_.dampening));
     if (o_.momentum != 0.0) buf_ = this->make_state();
-    has_buf_.assign(this->params_.size(), false);
+    has_buf_.assign(this->params_.size(), 0);
   }
 
   void step() override {
@@ -42,15 +44,15 @@ public:
     const bool nesterov = o_.nesterov, momentum = o_.momentum != 0.0;
     this->for_each_with_grad([&](std::size_t i, T* p, const T* g, std::size_t n) {
       if (!momentum) {
-        detail::for_range(n, [&](std::size_t lo, std::size_t hi) {
+        detail::update_chunks(n, [&](std::size_t lo, std::size_t hi) {
           for (std::size_t j = lo; j < hi; ++j) p[j] -= lr * (g[j] + wd * p[j]);
         });
         return;
       }
       T* b = buf_[i].data();
       const bool first = !has_buf_[i];
-      has_buf_[i] = true;
-      detail::for_range(n, [&](std::size_t lo, std::size_t hi) {
+      has_buf_[i] = 1;
+      detail::update_chunks(n, [&](std::size_t lo, std::size_t hi) {
         for (std::size_t j = lo; j < hi; ++j) {
           const T d = g[j] + wd * p[j];
           b[j] = first ? d : mu * b[j] + damp * d;
@@ -63,10 +65,20 @@ public:
 
   const SGDOptions& options() const noexcept { return o_; }
 
+protected:
+  void visit_state(StateVisitor<T>& v) override {
+    v.option("momentum", o_.momentum);
+    v.option("nesterov", o_.nesterov ? 1.0 : 0.0);
+    v.option("weight_decay", o_.weight_decay);
+    v.option("dampening", o_.dampening);
+    v.counters("momentum_started", has_buf_);
+    v.buffers("momentum_buffer", buf_);
+  }
+
 private:
   SGDOptions o_;
   std::vector<std::vector<T>> buf_;
-  std::vector<bool> has_buf_;
+  std::vector<std::uint64_t> has_buf_;  ///< 1 once parameter i's momentum buffer holds a value
 };
 
 }  // namespace grove::optim

@@ -11,16 +11,13 @@
 #include "grove/core/parallel.hpp"
 #include "grove/tensor/tensor.hpp"
 
-namespace grove::nn::detail {
+namespace grove::detail {
 
-using grove::detail::GradSink;
-using grove::detail::Node;
-using grove::detail::TensorAccess;
-
-/// True when an op on these inputs must record a node (grad mode on, some input needs grad).
+/// True when an op on these inputs must record a node (grad mode on, some input needs grad;
+/// null entries are skipped).
 template <class T>
-inline bool needs_graph(std::initializer_list<const Tensor<T>*> inputs) noexcept {
-  if (!grove::detail::GradMode::enabled()) return false;
+inline bool any_needs_graph(std::initializer_list<const Tensor<T>*> inputs) noexcept {
+  if (!GradMode::enabled()) return false;
   for (const Tensor<T>* t : inputs)
     if (t && t->requires_grad()) return true;
   return false;
@@ -28,7 +25,7 @@ inline bool needs_graph(std::initializer_list<const Tensor<T>*> inputs) noexcept
 
 /// Makes `node` the grad_fn of `out` with the given inputs (any number; null entries skipped).
 template <class T, class N>
-inline void attach(Tensor<T>& out, std::shared_ptr<N> node, std::initializer_list<const Tensor<T>*> inputs) {
+inline void attach_inputs(Tensor<T>& out, std::shared_ptr<N> node, std::initializer_list<const Tensor<T>*> inputs) {
   std::size_t k = 0;
   for (const Tensor<T>* t : inputs)
     if (t) ++k;
@@ -62,7 +59,7 @@ inline bool needs_more(const Node<T>& node, std::size_t i) noexcept {
 
 /// A contiguous tensor with uninitialized elements.
 template <class T>
-inline Tensor<T> empty(const Shape& shape) {
+inline Tensor<T> uninitialized(const Shape& shape) {
   return TensorAccess::uninitialized<T>(shape);
 }
 
@@ -84,4 +81,4 @@ inline void chunked(std::size_t total, std::size_t grain, std::size_t work, F&& 
   });
 }
 
-}  // namespace grove::nn::detail
+}  // namespace grove::detail
