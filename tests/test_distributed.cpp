@@ -381,6 +381,20 @@ TEST_CASE("fit_boosting: a bad or misconfigured rank fails every rank with an er
     fit_boosting<GradientBoostingClassifier>(c, q, s.X, s.y);
   }, op + ": rank 0: " + op + ": categorical_features are not supported in distributed training yet; rank 1: " + op +
          ": categorical_features are not supported in distributed training yet");
+  // Weights: class weights and validation weights are refused on every rank.
+  expect_all(2, [&](Communicator& c) {
+    const Data s = shard(all, c.rank(), 2);
+    trees::GradientBoostingClassifierParams q = p;
+    q.class_weight = trees::ClassWeight::balanced();
+    fit_boosting<GradientBoostingClassifier>(c, q, s.X, s.y);
+  }, op + ": rank 0: " + op + ": class_weight is not supported in distributed training yet; rank 1: " + op +
+         ": class_weight is not supported in distributed training yet");
+  expect_all(2, [&](Communicator& c) {
+    const Data s = shard(all, c.rank(), 2);
+    const trees::ValidationSet<float, float> v{s.X, s.y, std::vector<double>(s.y.size(), 2.0)};
+    fit_boosting<GradientBoostingClassifier>(c, p, s.X, s.y, v);
+  }, op + ": rank 0: " + op + ": sample_weight is not supported in distributed training yet; rank 1: " + op +
+         ": sample_weight is not supported in distributed training yet");
   // No rows anywhere; absolute error.
   expect_all(2, [&](Communicator& c) {
     fit_boosting<GradientBoostingClassifier>(c, p, Tensor<float>(Shape{0, 4}), Tensor<float>(Shape{0}));

@@ -134,6 +134,8 @@ TEST_CASE("MlpRegressor fits a linear target; bad params and inputs have pinned 
                        doctest::Contains("MlpClassifier.fit: y[0] = "), ValueError);
   CHECK_THROWS_WITH_AS(MlpRegressor().fit(d.X, d.y.slice(0, 0, 10)),
                        "MlpRegressor.fit: X has 400 rows but y has shape [10]", ShapeError);
+  CHECK_THROWS_WITH_AS(MlpRegressor().fit(d.X, d.y, trees::ValidationSet<float, float>{d.X, d.y, std::vector<double>(400, 2.0)}),
+                       "MlpRegressor.fit: validation weights are not supported by the MLP estimators", ValueError);
   CHECK(get_params(MlpParams{.hidden = {64, 32}, .optimizer = MlpOptimizer::SGD})[0] == ParamText{"hidden", "[64,32]"});
   CHECK(get_params(MlpParams{.optimizer = MlpOptimizer::SGD})[3] == ParamText{"optimizer", "sgd"});
 }

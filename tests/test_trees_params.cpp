@@ -153,7 +153,7 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK_THROWS_WITH_AS(set_param(f, "max_dept", "3"),
                        "set_param: unknown parameter 'max_dept' (known: n_estimators, max_depth, max_bins, seed, "
                        "max_leaves, min_split_gain, min_samples_leaf, max_features, criterion, bootstrap, oob_score, "
-                       "categorical_features, max_cat_to_onehot, max_cat_threshold, cat_smooth, min_data_per_category)",
+                       "categorical_features, max_cat_to_onehot, max_cat_threshold, cat_smooth, min_data_per_category, class_weight)",
                        ValueError);
   CHECK_THROWS_WITH_AS(set_param(f, "max_depth", "3.5"), "set_param: cannot read '3.5' as max_depth", ValueError);
   CHECK_THROWS_WITH_AS(set_param(f, "criterion", "mse"), "set_param: cannot read 'mse' as criterion", ValueError);

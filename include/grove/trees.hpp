@@ -29,3 +29,4 @@
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
 #include "grove/trees/validate.hpp"
+#include "grove/trees/weights.hpp"

@@ -144,6 +144,11 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
                         "residual); use squared_error");
     if (!params.categorical_features.empty())
       throw_value_error(op + ": categorical_features are not supported in distributed training yet");
+    if constexpr (kClassifier)
+      if (params.class_weight != trees::ClassWeight::none())
+        throw_value_error(op + ": class_weight is not supported in distributed training yet");
+    if (val && !val->weight.empty())
+      throw_value_error(op + ": sample_weight is not supported in distributed training yet");
     train.X = float_matrix(X, op);
     if (train.features() == 0) throw_value_error(op + ": X has no features (shape " + to_string(X.shape()) + ")");
     k = shard_targets<kClassifier>(y, train.rows(), op, 0, train.y);

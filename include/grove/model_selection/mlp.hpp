@@ -337,6 +337,13 @@ private:
   }
 };
 
+/// The MLP estimators train unweighted: validation weights are refused, never ignored.
+template <class TX, class TY>
+void refuse_validation_weights(const trees::ValidationSet<TX, TY>* val, const std::string& op) {
+  if (val && !val->weight.empty())
+    throw_value_error(op + ": validation weights are not supported by the MLP estimators");
+}
+
 /// Features as contiguous float [n, d] with n >= 1, d >= 1, and y with n rows.
 template <class TX, class TY>
 Tensor<float> mlp_fit_input(const Tensor<TX>& X, const Tensor<TY>& y, const std::string& op) {
@@ -431,6 +438,7 @@ private:
   template <class TX, class TY>
   MlpClassifier& fit_impl(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val) {
     const std::string op = "MlpClassifier.fit";
+    detail::refuse_validation_weights(val, op);
     const Tensor<float> Xf = detail::mlp_fit_input(X, y, op);
     const Tensor<TY> yc = y.contiguous();
     const detail::ClassLabels labels = detail::class_labels(yc.data(), yc.size(), op, "y");
@@ -542,6 +550,7 @@ private:
   template <class TX, class TY>
   MlpRegressor& fit_impl(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val) {
     const std::string op = "MlpRegressor.fit";
+    detail::refuse_validation_weights(val, op);
     const Tensor<float> Xf = detail::mlp_fit_input(X, y, op);
     const std::vector<double> t = targets_of(y, op, "y");
     double m = 0, ss = 0;

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/trees/fields.hpp"
+#include "grove/trees/weights.hpp"
 #include "grove/trees/losses.hpp"
 
 namespace grove::trees {
@@ -55,6 +57,9 @@ struct GradientBoostingParams {
   std::size_t max_cat_threshold = 32;     ///< most categories tried on a set split's side
   double cat_smooth = 10.0;               ///< pseudo-rows shrinking a category's statistic toward the node's
   double min_data_per_category = 10.0;    ///< categories with fewer rows in a node go with the missing values
+  /// Classifiers: class weights (ClassWeight::balanced(), ClassWeight::of({...})), multiplied
+  /// into the rows' sample weights.
+  [[no_unique_address]] std::conditional_t<Task::kClassifier, ClassWeight, NoClassWeight> class_weight = {};
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -81,7 +86,7 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("seed", &P::seed),
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
-    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>());
+    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), class_weight_fields<P>());
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {

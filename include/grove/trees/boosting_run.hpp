@@ -68,7 +68,7 @@ public:
                                                  category_counts(train.X.data(), n_, d_, cfg.categorical_features,
                                                                  cfg.max_bins, name_ + ".fit"))),
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
-        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y))) : 1.0),
+        grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y) * max_weight(train.weight))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),
         stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
 
@@ -78,9 +78,9 @@ public:
     std::size_t rounds = 0;
     for (std::size_t r = 0; r < cfg_.n_estimators; ++r) {
       // The loss comes with the gradients at little cost; it is recorded with validation data.
-      double train_loss =
-          gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ && !reducer(), grower_scale_);
-      if (val_ && reducer()) train_loss = mean_over_shards(margin_.data(), train_.y.data(), n_);
+      double train_loss = gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ && !reducer(),
+                                    grower_scale_, train_.weights());
+      if (val_ && reducer()) train_loss = mean_over_shards(margin_.data(), train_);
       if (r > 0 && val_) b_.history.log(r, "train_loss", train_loss);
       Rng rng = Rng(cfg_.seed).stream(r);
       draw_rows(rng);
@@ -92,7 +92,7 @@ public:
       progress.update(rounds);
       if (stop) break;
     }
-    if (val_) b_.history.log(rounds, "train_loss", mean_over_shards(margin_.data(), train_.y.data(), n_));
+    if (val_) b_.history.log(rounds, "train_loss", mean_over_shards(margin_.data(), train_));
     progress.finish();
     finish(rounds);
   }
@@ -111,11 +111,11 @@ private:
     b_.packed.build(b_.trees);
     b_.fitted = false;
     if (reducer()) {
-      std::vector<double> sums = base_score_sums(b_.loss, b_.K, train_.y.data(), n_);
+      std::vector<double> sums = base_score_sums(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
       reducer()->sum(sums.data(), sums.size());
       b_.base = base_scores_from_sums(b_.loss, b_.K, sums);
     } else {
-      b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_);
+      b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
     }
     margin_.resize(n_ * b_.K);
     for (std::size_t i = 0; i < n_; ++i)
@@ -193,12 +193,12 @@ private:
       const auto node = static_cast<std::size_t>(lf.node);
       double value = static_cast<double>(tree.nodes[node].threshold);
       if (b_.loss == Loss::AbsoluteError && lf.end > lf.begin) {
-        std::vector<double> res(lf.end - lf.begin);
+        std::vector<double> res(lf.end - lf.begin), w;
         for (std::size_t i = lf.begin; i < lf.end; ++i)
           res[i - lf.begin] = static_cast<double>(train_.y[rows_[i]]) - margin_[rows_[i] * K + k];
-        const auto mid = res.begin() + static_cast<std::ptrdiff_t>(res.size() / 2);
-        std::nth_element(res.begin(), mid, res.end());
-        value = *mid;
+        if (!train_.weight.empty())
+          for (std::size_t i = lf.begin; i < lf.end; ++i) w.push_back(train_.weight[rows_[i]]);
+        value = weighted_median(std::move(res), w);
       }
       const float v = static_cast<float>(value * cfg_.learning_rate);
       if (!std::isfinite(v))  // stop with a clear message rather than boost on NaN/inf margins
@@ -219,7 +219,7 @@ private:
         for (std::size_t k = 0; k < K; ++k)
           val_margin_[i * K + k] += static_cast<double>(b_.trees[first + k].predict_value(vd + i * d_));
     });
-    const double vl = mean_over_shards(val_margin_.data(), val_->y.data(), val_->rows());
+    const double vl = mean_over_shards(val_margin_.data(), *val_);
     b_.history.log(rounds, "val_loss", vl);
     stopper_.update(rounds, vl);
     return cfg_.early_stopping_rounds > 0 && stopper_.should_stop();
@@ -233,10 +233,11 @@ private:
     return v;
   }
 
-  // The mean loss over the rows of every shard (of this one without a reducer).
-  double mean_over_shards(const double* margin, const float* y, std::size_t n) const {
-    if (!reducer()) return mean_loss(b_.loss, b_.K, margin, y, n);
-    double s[2] = {loss_sum(b_.loss, b_.K, margin, y, n), static_cast<double>(n)};
+  // The (weighted) mean loss over the rows of every shard of a set (of this one without a reducer).
+  double mean_over_shards(const double* margin, const TrainingSet& set) const {
+    const double* w = set.weights();
+    if (!reducer()) return mean_loss(b_.loss, b_.K, margin, set.y.data(), set.rows(), w);
+    double s[2] = {loss_sum(b_.loss, b_.K, margin, set.y.data(), set.rows(), w), total_weight(w, set.rows())};
     reducer()->sum(s, 2);
     return finish_loss(b_.loss, s[0] / s[1]);
   }

@@ -29,6 +29,7 @@
 #include "grove/trees/serialization.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/weights.hpp"
 
 namespace grove::detail {
 
@@ -244,10 +245,11 @@ private:
                         std::vector<double>& gain) const {
     const std::size_t n = train.rows(), C = cfg.grower.criterion.channels;
     GrowerParams gp = cfg.grower;
+    const double* weight = train.weights();
     if (n_classes == 0) {
       double largest = 0.0;
       for (std::size_t i = 0; i < n; ++i)
-        largest = std::max(largest, std::fabs(static_cast<double>(train.y[i])) * counts[i]);
+        largest = std::max(largest, std::fabs(static_cast<double>(train.y[i])) * counts[i] * row_weight(weight, i));
       gp.stat_scale = statistic_scale(largest);
     }
     std::vector<std::uint32_t> rows;
@@ -256,12 +258,13 @@ private:
     for (std::size_t i = 0; i < n; ++i) {
       if (counts[i] == 0) continue;
       rows.push_back(static_cast<std::uint32_t>(i));
-      const auto w = static_cast<float>(counts[i]);
+      // Bootstrap count times the row's weight (1 without weights: the count itself).
+      const double w = static_cast<double>(counts[i]) * row_weight(weight, i);
       if (n_classes > 0) {
-        stats[i * C + static_cast<std::size_t>(train.y[i])] = w;
+        stats[i * C + static_cast<std::size_t>(train.y[i])] = static_cast<float>(w);
       } else {
         stats[i * 2] = static_cast<float>(static_cast<double>(train.y[i]) * w * gp.stat_scale);
-        stats[i * 2 + 1] = w;
+        stats[i * 2 + 1] = static_cast<float>(w);
       }
     }
     std::vector<std::uint32_t> features(train.features());
@@ -319,9 +322,11 @@ private:
   }
 
   // Mean loss of the first m trees' prediction for every m (log loss for classes, rmse for
-  // regression): per row block, partial sums per m, added in block order.
+  // regression), weighted by the rows' weights: per row block, partial sums per m, added in
+  // block order.
   std::vector<double> staged_loss(const TrainingSet& data) const {
     const std::size_t n = data.rows(), T = trees.size(), k = n_outputs();
+    const double* weight = data.weights();
     constexpr std::size_t kBlock = 1024;
     const std::size_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> part(blocks * T, 0.0);
@@ -337,10 +342,10 @@ private:
           for (std::size_t c = 0; c < k; ++c) si[c] += static_cast<double>(v[c]);
           const double m = static_cast<double>(t + 1);
           if (n_classes > 0) {
-            loss -= std::log(std::max(si[static_cast<std::size_t>(data.y[i])] / m, 1e-15));
+            loss -= row_weight(weight, i) * std::log(std::max(si[static_cast<std::size_t>(data.y[i])] / m, 1e-15));
           } else {
             const double e = si[0] / m - static_cast<double>(data.y[i]);
-            loss += e * e;
+            loss += row_weight(weight, i) * (e * e);
           }
         }
         part[b * T + t] = loss;
@@ -350,7 +355,7 @@ private:
     for (std::size_t b = 0; b < blocks; ++b)
       for (std::size_t t = 0; t < T; ++t) out[t] += part[b * T + t];
     for (double& v : out) {
-      v /= static_cast<double>(n);
+      v /= total_weight(weight, n);
       if (n_classes == 0) v = std::sqrt(v);
     }
     return out;

@@ -11,11 +11,13 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "grove/core/check.hpp"
 #include "grove/core/format.hpp"
 #include "grove/trees/fields.hpp"
+#include "grove/trees/weights.hpp"
 
 namespace grove::trees {
 
@@ -84,6 +86,9 @@ struct ForestParams {
   std::size_t max_cat_threshold = 32;   ///< most categories tried on a set split's side
   double cat_smooth = 10.0;             ///< pseudo-rows shrinking a category's class share toward the node's
   double min_data_per_category = 10.0;  ///< categories with fewer rows in a node go with the missing values
+  /// Classifiers: class weights (ClassWeight::balanced(), ClassWeight::of({...})), multiplied
+  /// into the rows' sample weights.
+  [[no_unique_address]] std::conditional_t<Kind::kClassifier, ClassWeight, NoClassWeight> class_weight = {};
 };
 
 using DecisionTreeClassifierParams = ForestParams<ForestKind<true, false>>;
@@ -157,7 +162,7 @@ inline constexpr auto kForestFields = std::tuple_cat(std::tuple{
     param_field("max_features", &P::max_features),
     param_field("criterion", &P::criterion, P::KindType::kCriteria),
     param_field("bootstrap", &P::bootstrap),
-    param_field("oob_score", &P::oob_score)}, categorical_fields<P>());
+    param_field("oob_score", &P::oob_score)}, categorical_fields<P>(), class_weight_fields<P>());
 
 /// The fields a kind version 1 file stored, in order (every model wrote all of them).
 inline constexpr std::array<std::string_view, 11> kForestFieldsV1 = {

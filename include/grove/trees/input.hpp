@@ -19,15 +19,21 @@
 
 namespace grove::trees {
 
-/// Validation data for fit(X, y, {X_val, y_val}).
+/// Validation data for fit(X, y, {X_val, y_val}) or fit(X, y, {X_val, y_val, w_val}).
 template <class TX, class TY>
 struct ValidationSet {
   Tensor<TX> X;
   Tensor<TY> y;
+  /// One weight per validation row, checked as FitOptions::sample_weight (empty: 1);
+  /// classifiers multiply it by the training rows' class weights. val_loss is the weighted mean.
+  std::vector<double> weight = {};
 };
 
-/// What fit takes besides the data: fit(X, y, {.n_classes = 4}).
+/// What fit takes besides the data: fit(X, y, {.sample_weight = w, .n_classes = 4}).
 struct FitOptions {
+  /// One weight per row (finite, >= 0, not all zero); empty: every row weighs 1. A weight of 2
+  /// counts a row twice; classifiers multiply it by their class_weight.
+  std::vector<double> sample_weight = {};
   /// Classifiers: the class count, for data in which not every class occurs (a fold of a larger
   /// data set). 0 infers it as the largest label + 1, and then every class must occur.
   std::size_t n_classes = 0;

@@ -11,6 +11,7 @@
 
 #include "grove/core/parallel.hpp"
 #include "grove/trees/fields.hpp"
+#include "grove/trees/weights.hpp"
 
 namespace grove::trees {
 
@@ -63,75 +64,101 @@ inline double row_loss(Loss loss, std::size_t K, const double* m, float y) {
 /// The reported value from the mean row loss (rmse takes the square root).
 inline double finish_loss(Loss loss, double mean) { return loss == Loss::SquaredError ? std::sqrt(mean) : mean; }
 
-/// Sum of the row losses over n rows, summed per fixed block and the blocks in order
-/// (thread-count independent).
-inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
+/// The sum over rows [0, n) of block(lo, hi) (a block's own sum), taken per fixed block in
+/// parallel and added in block order, so it does not depend on the thread count.
+template <class Block>
+double sum_in_blocks(std::size_t n, Block&& block) {
   const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
   std::vector<double> part(blocks, 0.0);
-  parallel_for_chunks(blocks, [&](std::size_t b) {
-    const std::size_t lo = b * kLossBlock, hi = std::min(n, lo + kLossBlock);
-    double s = 0.0;
-    for (std::size_t i = lo; i < hi; ++i) s += row_loss(loss, K, margin + i * K, y[i]);
-    part[b] = s;
-  });
+  parallel_for_chunks(blocks, [&](std::size_t b) { part[b] = block(b * kLossBlock, std::min(n, (b + 1) * kLossBlock)); });
   double total = 0.0;
   for (double p : part) total += p;
   return total;
 }
 
-/// Mean loss over n rows (the recorded value: rmse for squared error).
-inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n) {
-  return finish_loss(loss, loss_sum(loss, K, margin, y, n) / static_cast<double>(n));
+/// Sum of the row losses over n rows times their weights (null: 1).
+inline double loss_sum(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                       const double* weight = nullptr) {
+  return sum_in_blocks(n, [&](std::size_t lo, std::size_t hi) {
+    double s = 0.0;
+    for (std::size_t i = lo; i < hi; ++i) s += row_weight(weight, i) * row_loss(loss, K, margin + i * K, y[i]);
+    return s;
+  });
 }
 
-/// Logistic gradient and hessian of rows [lo, hi) into g_h (2 floats a row); returns the summed
-/// loss when `with_loss`. Branch-free in the sign of the margin (a coin flip per row), which
-/// only selects the numerator: the same operations as p = 1 / (1 + e) or e / (1 + e).
+/// (Weighted) mean loss over n rows (the recorded value: rmse for squared error).
+inline double mean_loss(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
+                        const double* weight = nullptr) {
+  return finish_loss(loss, loss_sum(loss, K, margin, y, n, weight) / total_weight(weight, n));
+}
+
+/// The weighted median of values: the smallest value whose cumulative weight passes half the
+/// total, which for whole weights is the value a row-per-unit-weight list has at index n / 2
+/// (the upper median nth_element gives without weights), so a weight of 2 equals a duplicate.
+inline double weighted_median(std::vector<double> values, const std::vector<double>& weights) {
+  double total = 0.0;
+  for (double w : weights) total += w;
+  const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  if (weights.empty() || !(total > 0.0)) {  // no weights, or a leaf of weightless rows
+    std::nth_element(values.begin(), mid, values.end());
+    return *mid;
+  }
+  std::vector<std::size_t> order(values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  double run = 0.0;
+  for (std::size_t i : order) {
+    run += weights[i];
+    if (run > 0.5 * total) return values[i];
+  }
+  return values[order.back()];
+}
+
+/// Logistic gradient and hessian of rows [lo, hi) into g_h (2 floats a row), times the row's
+/// weight (null: 1); returns the weighted summed loss when `with_loss`. Branch-free in the sign
+/// of the margin (a coin flip per row), which only selects the numerator: the same operations
+/// as p = 1 / (1 + e) or e / (1 + e).
 inline double logistic_block(const double* margin, const float* y, std::size_t lo, std::size_t hi, float* g_h,
-                             bool with_loss) {
+                             bool with_loss, const double* weight) {
   double s = 0.0;
   for (std::size_t i = lo; i < hi; ++i) {
-    const double z = margin[i], t = static_cast<double>(y[i]);
+    const double z = margin[i], t = static_cast<double>(y[i]), w = row_weight(weight, i);
     const double e = std::exp(-std::abs(z));
-    if (with_loss) s += std::max(z, 0.0) - z * t + std::log1p(e);
+    if (with_loss) s += w * (std::max(z, 0.0) - z * t + std::log1p(e));
     const double prob = (z >= 0.0 ? 1.0 : e) / (1.0 + e);
-    g_h[2 * i] = static_cast<float>(prob - t);
-    g_h[2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16));
+    g_h[2 * i] = static_cast<float>((prob - t) * w);
+    g_h[2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16) * w);
   }
   return s;
 }
 
-/// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row) and returns
-/// the mean loss at the current margins. Squared-error gradients are multiplied by `scale` (a
-/// power of two that keeps them in float range; see statistic_scale).
+/// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row), times the
+/// row's weight, and returns the (weighted) mean loss at the current margins. Squared-error
+/// gradients are multiplied by `scale` too (a power of two that keeps them in float range; see
+/// statistic_scale).
 inline double gradients(Loss loss, std::size_t K, const double* margin, const float* y, std::size_t n,
-                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0) {
-  const std::size_t blocks = (n + kLossBlock - 1) / kLossBlock;
-  std::vector<double> part(blocks, 0.0);
-  parallel_for_chunks(blocks, [&](std::size_t b) {
-    const std::size_t lo = b * kLossBlock, hi = std::min(n, lo + kLossBlock);
-    if (loss == Loss::Logistic) {
-      part[b] = logistic_block(margin, y, lo, hi, stats[0].data(), with_loss);
-      return;
-    }
+                        std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0,
+                        const double* weight = nullptr) {
+  const double total = sum_in_blocks(n, [&](std::size_t lo, std::size_t hi) {
+    if (loss == Loss::Logistic) return logistic_block(margin, y, lo, hi, stats[0].data(), with_loss, weight);
     double s = 0.0;
     std::vector<double> p(K);
     for (std::size_t i = lo; i < hi; ++i) {
       const double* m = margin + i * K;
-      const double t = static_cast<double>(y[i]);
+      const double t = static_cast<double>(y[i]), w = row_weight(weight, i);
       switch (loss) {
         case Loss::SquaredError: {
           const double d = m[0] - t;
-          s += d * d;
-          stats[0][2 * i] = static_cast<float>(d * scale);
-          stats[0][2 * i + 1] = 1.0f;
+          s += w * (d * d);
+          stats[0][2 * i] = static_cast<float>(d * scale * w);
+          stats[0][2 * i + 1] = static_cast<float>(w);
           break;
         }
         case Loss::AbsoluteError: {
           const double d = m[0] - t;
-          s += std::abs(d);
-          stats[0][2 * i] = d > 0.0 ? 1.0f : (d < 0.0 ? -1.0f : 0.0f);
-          stats[0][2 * i + 1] = 1.0f;
+          s += w * std::abs(d);
+          stats[0][2 * i] = static_cast<float>((d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0)) * w);
+          stats[0][2 * i + 1] = static_cast<float>(w);
           break;
         }
         case Loss::Softmax: {
@@ -143,35 +170,34 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
             sum += p[k];
           }
           const auto cls = static_cast<std::size_t>(y[i]);
-          if (with_loss) s += mx + std::log(sum) - m[cls];
+          if (with_loss) s += w * (mx + std::log(sum) - m[cls]);
           for (std::size_t k = 0; k < K; ++k) {
             const double q = p[k] / sum;
-            stats[k][2 * i] = static_cast<float>(q - (k == cls ? 1.0 : 0.0));
-            stats[k][2 * i + 1] = static_cast<float>(std::max(q * (1.0 - q), 1e-16));
+            stats[k][2 * i] = static_cast<float>((q - (k == cls ? 1.0 : 0.0)) * w);
+            stats[k][2 * i + 1] = static_cast<float>(std::max(q * (1.0 - q), 1e-16) * w);
           }
           break;
         }
-        case Loss::Logistic:
+        case Loss::Logistic:  // logistic_block
         case Loss::LogLoss: break;
       }
     }
-    part[b] = s;
+    return s;
   });
-  double total = 0.0;
-  for (double v : part) total += v;
-  return finish_loss(loss, total / static_cast<double>(n));
+  return finish_loss(loss, total / total_weight(weight, n));
 }
 
 /// What the starting margins of every loss but absolute error (a median) depend on, as sums
-/// shards can add: the row count, then the sum of targets (squared, logistic) or the count of
-/// each class (softmax).
-inline std::vector<double> base_score_sums(Loss loss, std::size_t K, const float* y, std::size_t n) {
+/// shards can add: the total row weight (the row count without weights), then the weighted sum
+/// of targets (squared, logistic) or the weight of each class (softmax).
+inline std::vector<double> base_score_sums(Loss loss, std::size_t K, const float* y, std::size_t n,
+                                           const double* weight = nullptr) {
   std::vector<double> sums(loss == Loss::Softmax ? 1 + K : 2, 0.0);
-  sums[0] = static_cast<double>(n);
+  sums[0] = total_weight(weight, n);
   if (loss == Loss::Softmax) {
-    for (std::size_t i = 0; i < n; ++i) sums[1 + static_cast<std::size_t>(y[i])] += 1.0;
+    for (std::size_t i = 0; i < n; ++i) sums[1 + static_cast<std::size_t>(y[i])] += row_weight(weight, i);
   } else {
-    for (std::size_t i = 0; i < n; ++i) sums[1] += static_cast<double>(y[i]);
+    for (std::size_t i = 0; i < n; ++i) sums[1] += row_weight(weight, i) * static_cast<double>(y[i]);
   }
   return sums;
 }
@@ -196,12 +222,13 @@ inline std::vector<double> base_scores_from_sums(Loss loss, std::size_t K, const
   return base;
 }
 
-/// Starting margins: mean (squared), median (absolute), log-odds (logistic), log priors (softmax).
-inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n) {
-  if (loss != Loss::AbsoluteError) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n));
-  std::vector<float> v(y, y + n);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-  return {static_cast<double>(v[n / 2])};
+/// Starting margins, weighted by the rows' weights (null: 1): mean (squared), median
+/// (absolute), log-odds (logistic), log priors (softmax).
+inline std::vector<double> base_scores(Loss loss, std::size_t K, const float* y, std::size_t n,
+                                       const double* weight = nullptr) {
+  if (loss != Loss::AbsoluteError) return base_scores_from_sums(loss, K, base_score_sums(loss, K, y, n, weight));
+  return {weighted_median(std::vector<double>(y, y + n),
+                          weight ? std::vector<double>(weight, weight + n) : std::vector<double>{})};
 }
 
 }  // namespace grove::detail

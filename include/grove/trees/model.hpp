@@ -33,6 +33,7 @@
 #include "grove/trees/params.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
+#include "grove/trees/weights.hpp"
 
 namespace grove::detail {
 
@@ -267,7 +268,13 @@ private:
   TreeModel& fit_with(const Tensor<TX>& X, const Tensor<TY>& y, const trees::ValidationSet<TX, TY>* val,
                       const trees::FitOptions& options, data::Schema schema) {
     const std::string op = std::string(kName) + ".fit";
-    const TrainingData d = training_data<kClassifier>(X, y, val, options, op);
+    TrainingData d = training_data<kClassifier>(X, y, val, options, op);
+    const trees::ClassWeight* class_weight = nullptr;
+    if constexpr (kClassifier) class_weight = &params_.class_weight;
+    // Balanced class weights come from the training labels and apply to validation rows too.
+    const std::vector<double> per_class = class_factors(class_weight, d.train.y, d.n_classes, op);
+    d.train.weight = row_weights(options.sample_weight, per_class, d.train.y, op);
+    if (val) d.val.weight = row_weights(val->weight, per_class, d.val.y, op + " (validation)");
     train_engine(engine_, params_, d.n_classes, d.train, d.validation(), kName);
     schema_ = std::move(schema);
     return *this;

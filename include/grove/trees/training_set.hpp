@@ -14,13 +14,16 @@
 namespace grove::detail {
 
 /// Rows X (n x d, contiguous float) with their targets: class indices (as floats, exact below
-/// 2^24) or regression values.
+/// 2^24) or regression values, and their weights (empty: every row weighs 1).
 struct TrainingSet {
   Tensor<float> X;
   std::vector<float> y;
+  std::vector<double> weight;
 
   std::size_t rows() const noexcept { return X.shape(0); }
   std::size_t features() const noexcept { return X.shape(1); }
+  /// The weights, or null when every row weighs 1.
+  const double* weights() const noexcept { return weight.empty() ? nullptr : weight.data(); }
 };
 
 /// What fit hands an engine: training rows, validation rows (when given) and the class count
