@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -40,30 +41,47 @@ void BM_BinMapperFitAndBin(benchmark::State& state) {
   for (auto _ : state) {
     const BinMapper m = BinMapper::fit(d.X.data(), n, 28, 255);
     BinnedMatrix b = BinnedMatrix::build(m, d.X.data(), n, 28);
-    benchmark::DoNotOptimize(b.codes.data());
+    benchmark::DoNotOptimize(b.words.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n * 28));
 }
 BENCHMARK(BM_BinMapperFitAndBin)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 void BM_HistogramGathered(benchmark::State& state) {
-  // One feature's (g, h) histogram over every other row: the inner loop of tree growth.
+  // One group of four features' (g, h) histograms over every other row: the inner loop of tree
+  // growth. Items are (row, feature) pairs.
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   Rng rng(2);
-  std::vector<std::uint8_t> col(n);
-  for (auto& c : col) c = static_cast<std::uint8_t>(rng.below(255));
+  std::vector<std::uint32_t> words(n);
+  for (auto& w : words) w = static_cast<std::uint32_t>(rng.below(std::uint64_t{1} << 32));
   std::vector<std::uint32_t> rows;
   for (std::size_t i = 0; i < n; i += 2) rows.push_back(static_cast<std::uint32_t>(i));
   std::vector<float> stats(rows.size() * 2, 0.5f);
-  std::vector<double> hist(256 * 2);
+  std::vector<double> hist(4 * 256 * 2);
+  grove::detail::GroupTargets tg;
+  tg.count = 4;
+  for (std::size_t k = 0; k < 4; ++k) {
+    tg.shift[k] = static_cast<unsigned>(8 * k);
+    tg.hist[k] = hist.data() + k * 512;
+  }
   for (auto _ : state) {
     std::fill(hist.begin(), hist.end(), 0.0);
-    grove::detail::accumulate_histogram(col.data(), rows.data(), 0, stats.data(), rows.size(), 2, hist.data());
+    grove::detail::accumulate_group(words.data(), rows.data(), 0, stats.data(), rows.size(), 2, tg);
     benchmark::DoNotOptimize(hist.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows.size() * 4));
 }
 BENCHMARK(BM_HistogramGathered)->Arg(1 << 20);
+
+void BM_ParallelRegion(benchmark::State& state) {
+  // One empty parallel region on 2 threads: the fixed cost the tree grower pays about 27 times a
+  // boosting round (partition, gather, histogram tasks per level). Wall time is the figure.
+  ThreadCountGuard guard(2);
+  std::atomic<std::size_t> sink{0};
+  for (auto _ : state) parallel_for_chunks(2, [&](std::size_t c) { sink.fetch_add(c, std::memory_order_relaxed); });
+  benchmark::DoNotOptimize(sink.load());
+}
+BENCHMARK(BM_ParallelRegion)->UseRealTime();
 
 void BM_BoostingFit(benchmark::State& state) {
   const Data& d = data(static_cast<std::size_t>(state.range(0)));

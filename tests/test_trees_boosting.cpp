@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -407,4 +408,41 @@ TEST_CASE("GradientBoostingRegressor: the packed fast path sums exactly like the
     for (std::size_t f = 0; f < d; ++f) with_nan += std::isnan(row[f]) ? 1 : 0;
   }
   CHECK(with_nan > 100);
+}
+
+TEST_CASE("PackedTrees: numeric trees pack (same sums as the walk); a tree with a category set keeps them unpacked") {
+  // Two stumps on feature 1: "x <= 0.5" and "x in {0, 2}" (three categories).
+  auto stump = [](bool categorical) {
+    Tree t;
+    const std::int32_t root = t.add_leaf(), l = t.add_leaf(), r = t.add_leaf();
+    const float lv = categorical ? -2.0f : 1.5f, rv = categorical ? 4.0f : -0.25f;
+    t.set_leaf_values(static_cast<std::size_t>(l), &lv);
+    t.set_leaf_values(static_cast<std::size_t>(r), &rv);
+    TreeNode& nd = t.nodes[static_cast<std::size_t>(root)];
+    nd.feature_flags = 1u;
+    nd.threshold = 0.5f;
+    if (categorical) {
+      const std::uint64_t bins[4] = {0b101, 0, 0, 0};
+      nd.feature_flags |= TreeNode::kCategorical;
+      nd.threshold = std::bit_cast<float>(t.add_category_set(bins, 3, false));
+    }
+    nd.left = l;
+    nd.right = r;
+    t.compute_depth();
+    return t;
+  };
+  const std::vector<Tree> numeric = {stump(false), stump(false)};
+  grove::detail::PackedTrees packed;
+  packed.build(numeric);
+  REQUIRE(packed.usable());
+  const float lo[2] = {9.0f, 0.0f}, hi[2] = {9.0f, 2.0f};
+  CHECK(packed.sum(0, 2, 1, lo) == 3.0);
+  CHECK(packed.sum(0, 2, 1, hi) == -0.5);
+  const std::vector<Tree> mixed = {stump(false), stump(true)};
+  packed.build(mixed);
+  CHECK_FALSE(packed.usable());
+  // The general walk reads the set: category 2 goes left, 1 right.
+  CHECK(grove::detail::sum_tree_values(mixed.data(), 0, 2, 1, hi) == -0.25 + -2.0);
+  const float one[2] = {9.0f, 1.0f};
+  CHECK(grove::detail::sum_tree_values(mixed.data(), 0, 2, 1, one) == -0.25 + 4.0);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -57,15 +58,26 @@ public:
       n_chunks_ = n_chunks;
       next_.store(0);
       done_ = 0;
+      joined_ = 0;
+      joined_count_.store(0, std::memory_order_relaxed);
       active_workers_ = want - 1;
       error_ = nullptr;
       ++generation_;
+      posted_.store(generation_, std::memory_order_release);
+      finished_.store(0, std::memory_order_relaxed);
     }
-    cv_.notify_all();
+    cv_.notify_all();  // no system call for workers still spinning (not waiting)
     work(fn, n_chunks);
+    // Every chunk has been taken. Wait for the workers that joined to finish theirs; one that has
+    // not joined by now (asleep, or descheduled on a busy machine) is not waited for: closing the
+    // job (job_ = nullptr, under the mutex) keeps it out.
+    spin_until([&] {
+      const std::size_t joined = joined_count_.load(std::memory_order_acquire);
+      return finished_.load(std::memory_order_acquire) == joined && joined == want - 1;
+    });
     std::unique_lock<std::mutex> lk(m_);
-    done_cv_.wait(lk, [&] { return done_ == active_workers_; });
     job_ = nullptr;
+    done_cv_.wait(lk, [&] { return done_ == joined_; });
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -75,6 +87,7 @@ private:
   ThreadPool() {
     const unsigned hw = std::thread::hardware_concurrency();
     n_threads_ = hw == 0 ? 1 : hw;
+    hardware_threads_ = n_threads_;
   }
 
   static void run_serial(std::size_t n_chunks, const std::function<void(std::size_t)>& fn) {
@@ -123,28 +136,52 @@ private:
     for (;;) {
       const std::function<void(std::size_t)>* job = nullptr;
       std::size_t n_chunks = 0;
+      // Regions often follow each other within microseconds (a tree grows level by level): a
+      // worker that looks for the next one a little while before sleeping starts it without a
+      // wake-up, which costs tens of microseconds on virtual machines. The state is read under
+      // the mutex either way; the spin only saves the wait.
+      spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lk(m_);
         cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (id >= active_workers_) continue;  // not needed for this job
+        if (id >= active_workers_ || job_ == nullptr) continue;  // not needed, or the job is closed
         job = job_;
         n_chunks = n_chunks_;
+        ++joined_;
+        joined_count_.store(joined_, std::memory_order_release);
       }
       work(*job, n_chunks);
       {
         std::lock_guard<std::mutex> lk(m_);
         ++done_;
+        finished_.store(done_, std::memory_order_release);
       }
       done_cv_.notify_one();
     }
   }
 
+  // Polls `ready` for up to kSpinMicros (pausing the core between polls); true when it held.
+  // Never when the pool has more threads than the machine has cores: a spinning thread would
+  // hold a core another thread of the pool needs.
+  template <class Ready>
+  bool spin_until(Ready ready) const {
+    if (threads() > hardware_threads_) return ready();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+    for (;;) {
+      if (ready()) return true;
+      std::this_thread::yield();
+      if (std::chrono::steady_clock::now() > deadline) return false;
+    }
+  }
+  static constexpr int kSpinMicros = 50;
+
   void stop_workers() {
     {
       std::lock_guard<std::mutex> lk(m_);
       stop_ = true;
+      posted_.store(generation_ + 1, std::memory_order_release);  // ends the workers' spin
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -154,6 +191,7 @@ private:
   }
 
   std::atomic<std::size_t> n_threads_{1};
+  std::size_t hardware_threads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;
   std::mutex m_;
@@ -162,9 +200,13 @@ private:
   const std::function<void(std::size_t)>* job_ = nullptr;
   std::size_t n_chunks_ = 0;
   std::atomic<std::size_t> next_{0};
-  std::size_t done_ = 0;
+  std::size_t done_ = 0;    // joined workers that finished the current job
+  std::size_t joined_ = 0;  // workers that took the current job
   std::size_t active_workers_ = 0;
   std::size_t generation_ = 0;
+  std::atomic<std::size_t> posted_{0};    // generation_, readable without the mutex
+  std::atomic<std::size_t> finished_{0};  // done_, readable without the mutex
+  std::atomic<std::size_t> joined_count_{0};  // joined_, readable without the mutex
   bool stop_ = false;
   std::exception_ptr error_;
 };

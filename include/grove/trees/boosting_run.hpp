@@ -137,12 +137,13 @@ private:
 
   // Rows of this round: all, or each with probability subsample (at least one).
   void draw_rows(Rng& rng) {
-    sample_.clear();
     if (cfg_.subsample >= 1.0) {
+      if (sample_.size() == n_) return;  // every row, listed in the first round
       sample_.resize(n_);
       for (std::size_t i = 0; i < n_; ++i) sample_[i] = static_cast<std::uint32_t>(i);
       return;
     }
+    sample_.clear();
     in_sample_.assign(n_, 0);
     for (std::size_t i = 0; i < n_; ++i)
       if (rng.uniform() < cfg_.subsample) {
@@ -171,7 +172,12 @@ private:
 
   void grow_output(std::size_t round, std::size_t k, Rng& rng, std::vector<double>& tree_gain) {
     const std::vector<std::uint32_t> features = draw_features(rng);
-    rows_ = sample_;
+    // The grower reorders the list: a fresh copy each tree, in parallel (4 MB at a million rows).
+    rows_.resize(sample_.size());
+    parallel_for(0, sample_.size(), std::size_t{1} << 16, [&](std::size_t lo, std::size_t hi) {
+      std::copy(sample_.begin() + static_cast<std::ptrdiff_t>(lo), sample_.begin() + static_cast<std::ptrdiff_t>(hi),
+                rows_.begin() + static_cast<std::ptrdiff_t>(lo));
+    });
     trees::Tree tree = grower_.grow(rows_, stats_[k].data(), features, rng, tree_gain, leaves_);
     shrink_leaves(tree, round, k);
     if (cfg_.subsample < 1.0) {

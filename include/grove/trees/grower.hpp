@@ -21,6 +21,8 @@
 #include "grove/trees/criterion.hpp"
 #include "grove/trees/histogram.hpp"
 #include "grove/trees/partition.hpp"
+#include "grove/trees/regions.hpp"
+#include "grove/trees/row_passes.hpp"
 #include "grove/trees/shard_reducer.hpp"
 #include "grove/trees/split_finder.hpp"
 #include "grove/trees/tree.hpp"
@@ -61,6 +63,9 @@ public:
   TreeGrower(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
       : mapper_(mapper), data_(data), p_(params),
         finder_(params.criterion, params.min_weight, params.categorical, params.monotone) {}
+
+  /// Runs the parallel regions through `runner` (a profiler's), or the thread pool when null.
+  void set_region_runner(RegionRunner* runner) noexcept { runner_ = runner; }
 
   /// Grows a tree over `rows` (ascending row ids; reordered so each leaf's rows are contiguous).
   /// `stats` holds criterion.channels floats per row id. Splits consider `features`
@@ -140,17 +145,7 @@ private:
     const std::size_t n = n_rows_;
     root.node = tree.add_leaf();
     root.end = static_cast<std::uint32_t>(n);
-    root.sums.assign(C(), 0.0);
-    // Per-block partial sums added in block order: the same bits on any thread count.
-    const std::size_t blocks = (n + RowPartition::kBlock - 1) / RowPartition::kBlock;
-    std::vector<double> part(blocks * C(), 0.0);
-    parallel_for_chunks(blocks, [&](std::size_t b) {
-      const std::size_t hi = std::min(n, (b + 1) * RowPartition::kBlock);
-      for (std::size_t i = b * RowPartition::kBlock; i < hi; ++i)
-        for (std::size_t c = 0; c < C(); ++c) part[b * C() + c] += static_cast<double>(stats_[rows_[i] * C() + c]);
-    });
-    for (std::size_t b = 0; b < blocks; ++b)
-      for (std::size_t c = 0; c < C(); ++c) root.sums[c] += part[b * C() + c];
+    root.sums = row_sums(rows_, n, stats_, C(), runner_);
     root.rows = static_cast<double>(n);
     if (p_.reducer) {
       root.sums.push_back(root.rows);
@@ -246,32 +241,24 @@ private:
     leaves.push_back(Leaf{o.node, o.begin, o.end});
   }
 
-  // Copies the statistics of the rows to build into node order, so the histogram kernel reads
-  // them contiguously.
+  bool contiguous(const Open& o) const noexcept { return consecutive_rows(rows_, o.begin, o.end); }
+
+  // Copies the statistics of the rows to build into node order (not needed for contiguous rows).
   void gather(const std::vector<Open>& open, const std::vector<Job>& jobs) {
-    std::vector<RowRange> blocks;
-    for (const Job& j : jobs) {
-      const Open& o = open[j.build];
-      for (std::size_t lo = o.begin; lo < o.end; lo += RowPartition::kBlock)
-        blocks.push_back({lo, std::min<std::size_t>(o.end, lo + RowPartition::kBlock)});
-    }
-    parallel_for_chunks(blocks.size(), [&](std::size_t b) {
-      for (std::size_t i = blocks[b].begin; i < blocks[b].end; ++i) {
-        const float* s = stats_ + static_cast<std::size_t>(rows_[i]) * C();
-        for (std::size_t c = 0; c < C(); ++c) ordered_[i * C() + c] = s[c];
-      }
-    });
+    std::vector<RowRange> ranges;
+    for (const Job& j : jobs)
+      if (!contiguous(open[j.build])) ranges.push_back({open[j.build].begin, open[j.build].end});
+    gather_stats(rows_, stats_, C(), ranges, ordered_.data(), runner_);
   }
 
   // Builds the jobs' histograms and finds every evaluated node's best split, in parallel over
-  // (job, feature) tasks; each task's result has its own slot, so threads never race.
+  // (job, feature group) tasks; each feature's result has its own slot, so threads never race.
   void build_and_evaluate(std::vector<Open>& open, const std::vector<Job>& jobs) {
     if (jobs.empty()) return;
     gather(open, jobs);
     std::vector<std::size_t> task_base(jobs.size() + 1, 0);
     for (std::size_t j = 0; j < jobs.size(); ++j) task_base[j + 1] = task_base[j] + open[jobs[j].build].features.size();
-    const std::size_t n_tasks = task_base.back();
-    results_.assign(2 * n_tasks, SplitChoice{});
+    results_.assign(2 * task_base.back(), SplitChoice{});
     std::vector<double> parent_score(open.size(), 0.0);
     for (const Job& j : jobs) {
       parent_score[j.build] = node_score(p_.criterion, open[j.build].sums.data(), open[j.build].bounds);
@@ -280,12 +267,17 @@ private:
         parent_score[d] = node_score(p_.criterion, open[d].sums.data(), open[d].bounds);
       }
     }
+    std::vector<std::size_t> job_rows;
+    std::vector<const std::vector<std::uint32_t>*> job_features;
+    for (const Job& j : jobs) {
+      job_rows.push_back(open[j.build].end - open[j.build].begin);
+      job_features.push_back(&open[j.build].features);
+    }
+    const std::vector<HistogramTask> tasks = histogram_tasks(job_rows, job_features, num_threads());
     auto run = [&](Phase phase) {
-      parallel_for_chunks(n_tasks, [&](std::size_t t) {
-        const auto j = static_cast<std::size_t>(std::upper_bound(task_base.begin(), task_base.end(), t) -
-                                                task_base.begin()) - 1;
-        evaluate_task(open, jobs[j], open[jobs[j].build].features[t - task_base[j]], parent_score, &results_[2 * t],
-                      phase);
+      run_region(runner_, GrowPhase::Histograms, tasks.size(), [&](std::size_t t) {
+        const HistogramTask& task = tasks[t];
+        evaluate_task(open, jobs[task.job], task, parent_score, &results_[2 * task_base[task.job]], phase);
       });
     };
     if (p_.reducer) {
@@ -327,55 +319,66 @@ private:
   // Build: the node's histogram from rows; Scan: find its split and derive the sibling's.
   enum class Phase { All, Build, Scan };
 
-  // One feature of one job: build the node's histogram, scan it, and derive the sibling's.
-  void evaluate_task(const std::vector<Open>& open, const Job& job, std::uint32_t f,
+  // One task: build the node's histograms of the task's features in one pass over its rows,
+  // then per feature scan it, and derive and scan the sibling's (Build: only the histograms;
+  // Scan: only the rest). out[2 * i] receives feature i's result for the built node,
+  // out[2 * i + 1] for the derived one.
+  void evaluate_task(const std::vector<Open>& open, const Job& job, const HistogramTask& task,
                      const std::vector<double>& parent_score, SplitChoice* out, Phase phase) {
     const Open& b = open[job.build];
-    const std::size_t nb = mapper_.n_bins(f), len = (nb + 1) * C(), count = b.end - b.begin;
+    const std::size_t count = b.end - b.begin, K = task.last - task.first;
     const std::uint32_t* r = rows_ + b.begin;
-    const bool contiguous = count > 0 && r[count - 1] - r[0] == count - 1;
-    const std::uint8_t* col = data_.column(f);
-    const float* stats = ordered_.data() + b.begin * C();
-    const NodeStats node{b.sums.data(), parent_score[job.build], static_cast<double>(count), b.bounds};
-    const bool categorical = mapper_.categorical(f);
+    const std::uint32_t* words = data_.group(b.features[task.first] / trees::BinnedMatrix::kGroup);
+    // A node built in scratch (not kept) is scanned at once and its bins cleared after.
+    double* scratch = nullptr;
     if (b.buf < 0) {
-      // Node built in scratch and dropped: small nodes touch few bins, so find which, then scan
-      // and clear only those.
-      std::size_t lo = 0, hi = nb - 1;
-      if (count < 4 * nb) {
-        lo = nb;
-        hi = 0;
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::size_t code = col[r[i]];
-          if (code < nb) {
-            lo = std::min(lo, code);
-            hi = std::max(hi, code);
-          }
-        }
-        if (lo > hi) lo = hi = 0;
-      }
-      double* hs = scratch_histogram(len);
-      accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hs);
-      finder_.find(node, FeatureBins{hs, nb, lo, hi, f, categorical}, out[0]);
-      std::fill(hs + lo * C(), hs + (hi + 1) * C(), 0.0);
-      std::fill(hs + nb * C(), hs + len, 0.0);
-      return;
+      std::size_t total = 0;
+      for (std::size_t k = 0; k < K; ++k) total += (mapper_.n_bins(b.features[task.first + k]) + 1) * C();
+      scratch = scratch_histogram(total);
     }
-    const std::size_t slot = mapper_.slot_offset(f) * C();
-    double* hb = pool_.data(b.buf) + slot;
+    GroupTargets tg;
+    tg.count = K;
+    std::size_t nb[4], lo[4], hi[4], len[4];
+    for (std::size_t k = 0, off = 0; k < K; ++k) {
+      const std::uint32_t f = b.features[task.first + k];
+      nb[k] = mapper_.n_bins(f);
+      len[k] = (nb[k] + 1) * C();
+      lo[k] = 0;
+      hi[k] = nb[k] - 1;
+      tg.shift[k] = trees::BinnedMatrix::shift(f);
+      tg.hist[k] = scratch ? scratch + off : pool_.data(b.buf) + mapper_.slot_offset(f) * C();
+      off += len[k];
+    }
     if (phase != Phase::Scan) {
-      std::fill(hb, hb + len, 0.0);
-      if (count > 0) accumulate_histogram(col, contiguous ? nullptr : r, r[0], stats, count, C(), hb);
+      if (!scratch)
+        for (std::size_t k = 0; k < K; ++k) std::fill(tg.hist[k], tg.hist[k] + len[k], 0.0);
+      // Small nodes touch few bins: find which, then scan and clear only those.
+      if (scratch) occupied_bins(words, r, count, tg, nb, lo, hi);
+      if (count > 0) {
+        const bool in_place = contiguous(b);
+        const float* stats = in_place ? stats_ + static_cast<std::size_t>(r[0]) * C() : ordered_.data() + b.begin * C();
+        accumulate_group(words, in_place ? nullptr : r, r[0], stats, count, C(), tg);
+      }
       if (phase == Phase::Build) return;
     }
-    finder_.find(node, FeatureBins{hb, nb, 0, nb - 1, f, categorical}, out[0]);
-    if (job.derived < 0) return;
-    const Open& d = open[static_cast<std::size_t>(job.derived)];
-    double* hd = pool_.data(d.buf) + slot;
-    subtract_histogram(hd, hb, len);
-    finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)],
-                           static_cast<double>(d.end - d.begin), d.bounds},
-                 FeatureBins{hd, nb, 0, nb - 1, f, categorical}, out[1]);
+    const NodeStats node{b.sums.data(), parent_score[job.build], b.rows, b.bounds};
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::size_t i = task.first + k;
+      const std::uint32_t f = b.features[i];
+      double* hb = tg.hist[k];
+      finder_.find(node, FeatureBins{hb, nb[k], lo[k], hi[k], f, mapper_.categorical(f)}, out[2 * i]);
+      if (scratch) {
+        std::fill(hb + lo[k] * C(), hb + (hi[k] + 1) * C(), 0.0);
+        std::fill(hb + nb[k] * C(), hb + len[k], 0.0);
+        continue;
+      }
+      if (job.derived < 0) continue;
+      const Open& d = open[static_cast<std::size_t>(job.derived)];
+      double* hd = pool_.data(d.buf) + mapper_.slot_offset(f) * C();
+      subtract_histogram(hd, hb, len[k]);
+      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)], d.rows, d.bounds},
+                   FeatureBins{hd, nb[k], 0, nb[k] - 1, f, mapper_.categorical(f)}, out[2 * i + 1]);
+    }
   }
 
   // The best of a node's per-feature results (slot 0: built node, 1: derived node).
@@ -406,10 +409,10 @@ private:
       const Open& o = open[i];
       const auto f = static_cast<std::size_t>(o.best.feature);
       ranges.push_back({o.begin, o.end});
-      rules.push_back({data_.column(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left,
+      rules.push_back({data_.codes(f), mapper_.nan_bin(f), static_cast<std::uint8_t>(o.best.bin), o.best.default_left,
                        o.best.categorical ? o.best.left_set.data() : nullptr});
     }
-    const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules);
+    const std::vector<std::size_t> n_left = partition_.split(rows_, n_rows_, ranges, rules, runner_);
     for (std::size_t ci = 0; ci < chosen.size(); ++ci) {
       Open& o = open[chosen[ci]];
       const auto f = static_cast<std::size_t>(o.best.feature);
@@ -453,6 +456,8 @@ private:
     }
   }
 
+  RegionRunner* runner_ = nullptr;
+
   // Children inherit the parent's value bounds; below a split on a monotone feature, the
   // midpoint of their (clamped) values caps the lower side and floors the other.
   void bound_children(const Open& parent, std::size_t f, Open& L, Open& R) const {
@@ -468,7 +473,6 @@ private:
     low.bounds.upper = std::min(low.bounds.upper, mid);
     high.bounds.lower = std::max(high.bounds.lower, mid);
   }
-
   const trees::BinMapper& mapper_;
   const trees::BinnedMatrix& data_;
   GrowerParams p_;

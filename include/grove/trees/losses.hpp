@@ -156,6 +156,24 @@ inline double weighted_quantile(std::vector<double> values, const std::vector<do
   return values[order.back()];
 }
 
+/// Logistic gradient and hessian of rows [lo, hi) into g_h (2 floats a row), times the row's
+/// weight (null: 1); returns the weighted summed loss when `with_loss`. Branch-free in the sign
+/// of the margin (a coin flip per row), which only selects the numerator: the same operations
+/// as p = 1 / (1 + e) or e / (1 + e).
+inline double logistic_block(const double* margin, const float* y, std::size_t lo, std::size_t hi, float* g_h,
+                             bool with_loss, const double* weight) {
+  double s = 0.0;
+  for (std::size_t i = lo; i < hi; ++i) {
+    const double z = margin[i], t = static_cast<double>(y[i]), w = row_weight(weight, i);
+    const double e = std::exp(-std::abs(z));
+    if (with_loss) s += w * (std::max(z, 0.0) - z * t + std::log1p(e));
+    const double prob = (z >= 0.0 ? 1.0 : e) / (1.0 + e);
+    g_h[2 * i] = static_cast<float>((prob - t) * w);
+    g_h[2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16) * w);
+  }
+  return s;
+}
+
 /// Writes (g, h) per row for each of the K outputs into stats[k] (2 floats a row), times the
 /// row's weight, and returns the (weighted) mean loss at the current margins. Squared-error
 /// gradients are multiplied by `scale` too (a power of two that keeps them in float range; see
@@ -164,6 +182,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
                         std::vector<std::vector<float>>& stats, bool with_loss = true, double scale = 1.0,
                         const double* weight = nullptr, const LossShape& shape = {}) {
   const double total = sum_in_blocks(n, [&](std::size_t lo, std::size_t hi) {
+    if (loss == Loss::Logistic) return logistic_block(margin, y, lo, hi, stats[0].data(), with_loss, weight);
     double s = 0.0;
     std::vector<double> p(K);
     for (std::size_t i = lo; i < hi; ++i) {
@@ -182,15 +201,6 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           s += w * std::abs(d);
           stats[0][2 * i] = static_cast<float>((d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0)) * w);
           stats[0][2 * i + 1] = static_cast<float>(w);
-          break;
-        }
-        case Loss::Logistic: {
-          const double z = m[0];
-          const double e = std::exp(-std::abs(z));
-          if (with_loss) s += w * (std::max(z, 0.0) - z * t + std::log1p(e));
-          const double prob = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-          stats[0][2 * i] = static_cast<float>((prob - t) * w);
-          stats[0][2 * i + 1] = static_cast<float>(std::max(prob * (1.0 - prob), 1e-16) * w);
           break;
         }
         case Loss::Softmax: {
@@ -230,6 +240,7 @@ inline double gradients(Loss loss, std::size_t K, const double* margin, const fl
           stats[0][2 * i + 1] = static_cast<float>(std::exp(m[0] + kPoissonDeltaStep) * w);
           break;
         }
+        case Loss::Logistic:  // logistic_block
         case Loss::LogLoss: break;
       }
     }

@@ -1,7 +1,8 @@
 #pragma once
-/// \file PackedTrees: shallow trees re-laid as complete binary trees for fast prediction of rows
-/// without missing values. The children of slot i are 2i+1 and 2i+2, so a step is a load, a
-/// compare and an add; a leaf above the last level is padded with "always left" slots.
+/// \file PackedTrees: shallow trees re-laid as complete binary trees of one depth for fast
+/// prediction of rows without missing values. The children of slot i are 2i+1 and 2i+2, so a
+/// step is a load, a compare and an add; a leaf above the last level is padded with "always
+/// left" slots.
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +18,9 @@ namespace grove::detail {
 using trees::Tree;
 using trees::TreeNode;
 
-/// Complete-layout copy of a sequence of trees (every tree no deeper than kMaxDepth).
+/// Complete-layout copy of a sequence of trees, every one padded to the same depth D (the
+/// deepest, at most kMaxDepth): tree t's slots start at t * (2^D - 1), its leaves at t * 2^D, so
+/// a walk needs no per-tree offsets and eight trees can be walked side by side.
 class PackedTrees {
 public:
   static constexpr int kMaxDepth = 10;
@@ -32,20 +35,15 @@ public:
     usable_ = false;
     slots_.clear();
     leaves_.clear();
-    slot_off_.clear();
-    leaf_off_.clear();
-    depth_.clear();
-    for (const Tree& t : trees)
-      if (t.depth > kMaxDepth || !t.categories.empty()) return;
+    depth_ = 0;
     for (const Tree& t : trees) {
-      const std::size_t D = static_cast<std::size_t>(t.depth);
-      slot_off_.push_back(slots_.size());
-      leaf_off_.push_back(leaves_.size());
-      depth_.push_back(static_cast<int>(D));
-      slots_.resize(slots_.size() + ((std::size_t{1} << D) - 1), Slot{0, std::numeric_limits<float>::infinity()});
-      leaves_.resize(leaves_.size() + (std::size_t{1} << D), 0.0f);
-      fill(t, 0, 0, 0, D);
+      if (t.depth > kMaxDepth || !t.categories.empty()) return;
+      depth_ = std::max(depth_, t.depth);
     }
+    const std::size_t D = static_cast<std::size_t>(depth_);
+    slots_.assign(trees.size() * ((std::size_t{1} << D) - 1), Slot{0, std::numeric_limits<float>::infinity()});
+    leaves_.assign(trees.size() << D, 0.0f);
+    for (std::size_t t = 0; t < trees.size(); ++t) fill(trees[t], t, 0, 0, 0);
     usable_ = true;
   }
 
@@ -54,37 +52,19 @@ public:
   /// Sum over trees first, first + step, ... < count of the leaf values for a row without NaN,
   /// in tree order (so it equals sum_tree_values bit for bit).
   double sum(std::size_t first, std::size_t count, std::size_t step, const float* x) const noexcept {
-    double s = 0.0;
-    std::size_t t = first;
-    for (; t + 3 * step < count; t += 4 * step) {
-      const std::size_t ta = t, tb = t + step, tc = t + 2 * step, td = t + 3 * step;
-      const Slot *a = slots_.data() + slot_off_[ta], *b = slots_.data() + slot_off_[tb],
-                 *c = slots_.data() + slot_off_[tc], *d = slots_.data() + slot_off_[td];
-      std::size_t ia = 0, ib = 0, ic = 0, id = 0;
-      const int da = depth_[ta], db = depth_[tb], dc = depth_[tc], dd = depth_[td];
-      const int common = std::min(std::min(da, db), std::min(dc, dd));
-      for (int k = 0; k < common; ++k) {
-        ia = 2 * ia + 1 + static_cast<std::size_t>(x[a[ia].feature] > a[ia].threshold);
-        ib = 2 * ib + 1 + static_cast<std::size_t>(x[b[ib].feature] > b[ib].threshold);
-        ic = 2 * ic + 1 + static_cast<std::size_t>(x[c[ic].feature] > c[ic].threshold);
-        id = 2 * id + 1 + static_cast<std::size_t>(x[d[id].feature] > d[id].threshold);
-      }
-      for (int k = common; k < da; ++k) ia = 2 * ia + 1 + static_cast<std::size_t>(x[a[ia].feature] > a[ia].threshold);
-      for (int k = common; k < db; ++k) ib = 2 * ib + 1 + static_cast<std::size_t>(x[b[ib].feature] > b[ib].threshold);
-      for (int k = common; k < dc; ++k) ic = 2 * ic + 1 + static_cast<std::size_t>(x[c[ic].feature] > c[ic].threshold);
-      for (int k = common; k < dd; ++k) id = 2 * id + 1 + static_cast<std::size_t>(x[d[id].feature] > d[id].threshold);
-      s += static_cast<double>(leaves_[leaf_off_[ta] + ia - ((std::size_t{1} << da) - 1)]);
-      s += static_cast<double>(leaves_[leaf_off_[tb] + ib - ((std::size_t{1} << db) - 1)]);
-      s += static_cast<double>(leaves_[leaf_off_[tc] + ic - ((std::size_t{1} << dc) - 1)]);
-      s += static_cast<double>(leaves_[leaf_off_[td] + id - ((std::size_t{1} << dd) - 1)]);
+    switch (depth_) {
+      case 0: return sum_depth<0>(first, count, step, x);
+      case 1: return sum_depth<1>(first, count, step, x);
+      case 2: return sum_depth<2>(first, count, step, x);
+      case 3: return sum_depth<3>(first, count, step, x);
+      case 4: return sum_depth<4>(first, count, step, x);
+      case 5: return sum_depth<5>(first, count, step, x);
+      case 6: return sum_depth<6>(first, count, step, x);
+      case 7: return sum_depth<7>(first, count, step, x);
+      case 8: return sum_depth<8>(first, count, step, x);
+      case 9: return sum_depth<9>(first, count, step, x);
+      default: return sum_depth<10>(first, count, step, x);
     }
-    for (; t < count; t += step) {
-      const Slot* a = slots_.data() + slot_off_[t];
-      std::size_t i = 0;
-      for (int k = 0; k < depth_[t]; ++k) i = 2 * i + 1 + static_cast<std::size_t>(x[a[i].feature] > a[i].threshold);
-      s += static_cast<double>(leaves_[leaf_off_[t] + i - ((std::size_t{1} << depth_[t]) - 1)]);
-    }
-    return s;
   }
 
   /// True when some of the d values is NaN (those rows take the general path).
@@ -95,30 +75,59 @@ public:
   }
 
 private:
-  // Copies node `n` of t into slot `pos` at `level`; a leaf above the last level becomes an
-  // "always left" slot (threshold +inf) whose subtree repeats the leaf.
-  void fill(const Tree& t, std::size_t n, std::size_t pos, std::size_t level, std::size_t D) {
-    const std::size_t base = slot_off_.back(), leaf_base = leaf_off_.back();
-    if (level == D) {
-      leaves_[leaf_base + pos - ((std::size_t{1} << D) - 1)] = t.nodes[n].threshold;
+  // The walk for depth D: eight trees at a time (eight independent chains of dependent loads
+  // keep the core busy while each waits), leaf values added in tree order.
+  template <int D>
+  double sum_depth(std::size_t first, std::size_t count, std::size_t step, const float* x) const noexcept {
+    constexpr std::size_t kSlots = (std::size_t{1} << D) - 1, kLeaves = std::size_t{1} << D;
+    constexpr std::size_t kWay = 8;
+    const Slot* slots = slots_.data();
+    const float* leaves = leaves_.data();
+    double s = 0.0;
+    std::size_t t = first;
+    for (; t + (kWay - 1) * step < count; t += kWay * step) {
+      std::size_t i[kWay] = {};
+      for (int level = 0; level < D; ++level)
+        for (std::size_t j = 0; j < kWay; ++j) {
+          const Slot& sl = slots[(t + j * step) * kSlots + i[j]];
+          i[j] = 2 * i[j] + 1 + static_cast<std::size_t>(x[sl.feature] > sl.threshold);
+        }
+      for (std::size_t j = 0; j < kWay; ++j) s += static_cast<double>(leaves[(t + j * step) * kLeaves + i[j] - kSlots]);
+    }
+    for (; t < count; t += step) {
+      std::size_t i = 0;
+      for (int level = 0; level < D; ++level) {
+        const Slot& sl = slots[t * kSlots + i];
+        i = 2 * i + 1 + static_cast<std::size_t>(x[sl.feature] > sl.threshold);
+      }
+      s += static_cast<double>(leaves[t * kLeaves + i - kSlots]);
+    }
+    return s;
+  }
+
+  // Copies node `n` of tree t into slot `pos` at `level`; a leaf above the last level becomes
+  // "always left" slots (threshold +inf) whose subtree repeats the leaf.
+  void fill(const Tree& tree, std::size_t t, std::size_t n, std::size_t pos, int level) {
+    const std::size_t D = static_cast<std::size_t>(depth_), n_slots = (std::size_t{1} << D) - 1;
+    if (level == depth_) {
+      leaves_[(t << D) + pos - n_slots] = tree.nodes[n].threshold;
       return;
     }
-    const TreeNode& nd = t.nodes[n];
-    if (t.is_leaf(n)) {
-      fill(t, n, 2 * pos + 1, level + 1, D);
-      fill(t, n, 2 * pos + 2, level + 1, D);
+    const TreeNode& nd = tree.nodes[n];
+    if (tree.is_leaf(n)) {
+      fill(tree, t, n, 2 * pos + 1, level + 1);
+      fill(tree, t, n, 2 * pos + 2, level + 1);
       return;
     }
-    slots_[base + pos] = Slot{nd.feature(), nd.threshold};
-    fill(t, static_cast<std::size_t>(nd.left), 2 * pos + 1, level + 1, D);
-    fill(t, static_cast<std::size_t>(nd.right), 2 * pos + 2, level + 1, D);
+    slots_[t * n_slots + pos] = Slot{nd.feature(), nd.threshold};
+    fill(tree, t, static_cast<std::size_t>(nd.left), 2 * pos + 1, level + 1);
+    fill(tree, t, static_cast<std::size_t>(nd.right), 2 * pos + 2, level + 1);
   }
 
   bool usable_ = false;
+  int depth_ = 0;
   std::vector<Slot> slots_;
   std::vector<float> leaves_;
-  std::vector<std::size_t> slot_off_, leaf_off_;
-  std::vector<int> depth_;
 };
 
 }  // namespace grove::detail

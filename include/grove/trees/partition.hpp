@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "grove/core/parallel.hpp"
+#include "grove/trees/binning.hpp"
+#include "grove/trees/regions.hpp"
 
 namespace grove::detail {
 
@@ -17,16 +19,22 @@ namespace grove::detail {
 /// direction, other codes by the threshold bin; or, for a categorical split, by the set of bins
 /// (the missing bin's membership included) that go left.
 struct BinRule {
-  const std::uint8_t* column = nullptr;
+  trees::FeatureCodes codes;
   std::uint8_t nan_bin = 0;
   std::uint8_t threshold = 0;
   bool default_left = false;
   const std::uint64_t* left_set = nullptr;  ///< 4 words of bin bits, or null for a threshold
 
-  bool goes_left(std::uint8_t code) const noexcept {
-    if (left_set) return ((left_set[code >> 6] >> (code & 63)) & 1u) != 0;
-    return code == nan_bin ? default_left : code <= threshold;
+  /// Branch-free: the threshold is below nan_bin, so a missing value passes "code <= threshold"
+  /// never and goes left only by default. A set holds the missing bin's direction itself.
+  bool goes_left(std::uint32_t code) const noexcept {
+    if (left_set) return in_set(code);
+    return by_threshold(code);
   }
+  bool by_threshold(std::uint32_t code) const noexcept {
+    return (code <= threshold) | ((code == nan_bin) & default_left);
+  }
+  bool in_set(std::uint32_t code) const noexcept { return ((left_set[code >> 6] >> (code & 63)) & 1u) != 0; }
 };
 
 /// A node's rows: positions [begin, end) of the row list.
@@ -43,7 +51,7 @@ public:
   /// Partitions rows[r.begin, r.end) of every range by its rule (rules[i] for ranges[i]) and
   /// returns how many rows of each went left. `n_rows` bounds every range's end.
   std::vector<std::size_t> split(std::uint32_t* rows, std::size_t n_rows, const std::vector<RowRange>& ranges,
-                                 const std::vector<BinRule>& rules) {
+                                 const std::vector<BinRule>& rules, RegionRunner* runner = nullptr) {
     if (scratch_.size() < n_rows) scratch_.resize(n_rows);
     blocks_.clear();
     for (std::size_t k = 0; k < ranges.size(); ++k)
@@ -51,7 +59,8 @@ public:
         blocks_.push_back(Block{k, lo, std::min(ranges[k].end, lo + kBlock), 0, 0, 0});
     // Pass 1: each block splits its rows into scratch (left rows from the front, right rows
     // from the back, reversed). Pass 2 copies both runs to their final, stable positions.
-    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { split_block(rows, rules[blocks_[b].range], blocks_[b]); });
+    run_region(runner, GrowPhase::Partition, blocks_.size(),
+               [&](std::size_t b) { split_block(rows, rules[blocks_[b].range], blocks_[b]); });
     std::vector<std::size_t> n_left(ranges.size(), 0);
     for (const Block& k : blocks_) n_left[k.range] += k.n_left;
     std::vector<std::size_t> lpos(ranges.size()), rpos(ranges.size());
@@ -65,7 +74,7 @@ public:
       lpos[k.range] += k.n_left;
       rpos[k.range] += (k.hi - k.lo) - k.n_left;
     }
-    parallel_for_chunks(blocks_.size(), [&](std::size_t b) { place_block(rows, blocks_[b]); });
+    run_region(runner, GrowPhase::Partition, blocks_.size(), [&](std::size_t b) { place_block(rows, blocks_[b]); });
     return n_left;
   }
 
@@ -76,28 +85,29 @@ private:
 
   void split_block(const std::uint32_t* rows, const BinRule& rule, Block& k) {
     if (rule.left_set)
-      split_block_by(rows, rule, k, [&rule](std::uint8_t code) {
-        return ((rule.left_set[code >> 6] >> (code & 63)) & 1u) != 0;
-      });
+      split_block_by(rows, rule, k, [&rule](std::uint32_t code) { return rule.in_set(code); });
     else
-      split_block_by(rows, rule, k, [&rule](std::uint8_t code) {
-        return code == rule.nan_bin ? rule.default_left : code <= rule.threshold;
-      });
+      split_block_by(rows, rule, k, [&rule](std::uint32_t code) { return rule.by_threshold(code); });
   }
 
-  // The per-row loop, instantiated for each kind of rule so neither tests the other's.
+  // The per-row loop, instantiated for each kind of rule so neither tests the other's. Each row
+  // is written to both free ends and the matching end advances: no branch to mispredict on a
+  // split that sends rows either way at random. The two slots are distinct until the last row,
+  // which writes the same value to the one slot left.
   template <class Left>
   void split_block_by(const std::uint32_t* rows, const BinRule& rule, Block& k, Left goes_left) {
-    std::uint32_t* lo = scratch_.data() + k.lo;
-    std::uint32_t* hi = scratch_.data() + k.hi;
+    std::uint32_t* out = scratch_.data() + k.lo;
+    std::size_t n_left = 0, last = k.hi - k.lo - 1;
     for (std::size_t i = k.lo; i < k.hi; ++i) {
+      if (i + kPrefetchAhead < k.hi) rule.codes.prefetch(rows[i + kPrefetchAhead]);
       const std::uint32_t r = rows[i];
-      if (goes_left(rule.column[r]))
-        *lo++ = r;
-      else
-        *--hi = r;
+      const bool left = goes_left(rule.codes[r]);
+      out[n_left] = r;
+      out[last] = r;
+      n_left += left;
+      last -= !left;
     }
-    k.n_left = static_cast<std::size_t>(lo - (scratch_.data() + k.lo));
+    k.n_left = n_left;
   }
 
   void place_block(std::uint32_t* rows, const Block& k) const {
