@@ -91,7 +91,11 @@ void check_same_trees(const Model& a, const Model& b, double leaf_tol) {
     const trees::Tree& x = a.trees()[t];
     const trees::Tree& z = b.trees()[t];
     REQUIRE(x.nodes.size() == z.nodes.size());
+    // Node covers (hessian sums, what TreeSHAP reads) are summed over the shards.
+    REQUIRE(x.cover.size() == x.nodes.size());
+    REQUIRE(z.cover.size() == z.nodes.size());
     for (std::size_t i = 0; i < x.nodes.size(); ++i) {
+      CHECK(x.cover[i] == doctest::Approx(z.cover[i]).epsilon(1e-5));
       REQUIRE(x.is_leaf(i) == z.is_leaf(i));
       if (x.is_leaf(i)) {
         CHECK(std::abs(x.nodes[i].threshold - z.nodes[i].threshold) <= leaf_tol);

@@ -84,6 +84,32 @@ TEST_CASE("GradientBoostingRegressor: l2 shrinks the leaves as -G / (H + l2)") {
   CHECK(m.predict(column({1, 4})).to_vector() == std::vector<float>{2.5f, 7.5f});
 }
 
+TEST_CASE("GradientBoostingRegressor: l1 soft-thresholds G in leaf values and gains") {
+  // base 2.5; gradients (2.5, 2.5, 2.5, -7.5). Gains with l1 = 1 (T(G) = G -/+ 1):
+  // x <= 1.5: 1.5^2/1 + 1.5^2/3 = 3; x <= 2.5: 4^2/2 + 4^2/2 = 16; x <= 3.5: 6.5^2/3 + 6.5^2/1
+  // = 56.3. Leaves -6.5/3 and +6.5: predictions 2.5 - 2.1667 and 2.5 + 6.5 (0 and 10 without l1).
+  GradientBoostingRegressor m({.n_estimators = 1, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0,
+                               .min_child_weight = 0.0, .l1 = 1.0});
+  m.fit(column({1, 2, 3, 4}), vec({0, 0, 0, 10}));
+  REQUIRE(m.trees()[0].nodes.size() == 3);
+  CHECK(m.trees()[0].nodes[0].threshold == 3.5f);
+  const auto p = m.predict(column({1, 4})).to_vector();
+  CHECK(p[0] == doctest::Approx(2.5 - 6.5 / 3.0).epsilon(1e-6));
+  CHECK(p[1] == doctest::Approx(9.0).epsilon(1e-6));
+  // l1 at least every |G| of a child: no split gains anything, the one leaf is 0.
+  GradientBoostingRegressor flat({.n_estimators = 3, .learning_rate = 1.0, .max_depth = 1, .l2 = 0.0,
+                                  .min_child_weight = 0.0, .l1 = 7.5});
+  flat.fit(column({1, 2, 3, 4}), vec({0, 0, 0, 10}));
+  for (const Tree& t : flat.trees()) CHECK(t.nodes.size() == 1);
+  CHECK(flat.predict(column({1, 4})).to_vector() == std::vector<float>{2.5f, 2.5f});
+  // Saved with the model.
+  const std::string path = std::string(GROVE_TEST_TMP_DIR) + "/gbr_l1.bin";
+  m.save(path);
+  CHECK(GradientBoostingRegressor::load(path).params().l1 == 1.0);
+  CHECK_THROWS_WITH_AS(GradientBoostingRegressor({.l1 = -1.0}),
+                       "GradientBoostingRegressor: l1 must be in [0, inf), got -1", ValueError);
+}
+
 TEST_CASE("GradientBoostingRegressor: by default every leaf holds at least 20 rows") {
   // y steps from 0 to 10 at x = 19: 19 zeros, 21 tens, base 5.25. The default min_child_weight
   // (20; hessian 1 per row) allows only the 20 / 20 split, leaves 0.5 and 10; with 1 the step
@@ -347,7 +373,9 @@ TEST_CASE("GradientBoostingRegressor: bad shapes, targets and params") {
   CHECK_THROWS_WITH_AS(GradientBoostingRegressor(P{.min_split_gain = -1}),
                        "GradientBoostingRegressor: min_split_gain must be in [0, inf), got -1", ValueError);
   CHECK_THROWS_WITH_AS(GradientBoostingRegressor(P{.loss = Loss::Logistic}),
-                       "GradientBoostingRegressor: loss must be one of squared_error, absolute_error, got logistic", ValueError);
+                       "GradientBoostingRegressor: loss must be one of squared_error, absolute_error, huber, quantile, "
+                       "poisson, got logistic",
+                       ValueError);
   GradientBoostingRegressor es({.n_estimators = 5, .early_stopping_rounds = 2});
   CHECK_THROWS_WITH_AS(es.fit(column({1, 2}), vec({1, 2})),
                        "GradientBoostingRegressor.fit: early_stopping_rounds = 2 needs validation data: call fit(X, y, "

@@ -44,8 +44,8 @@ Tensor<float> fixture_inputs() {
   return Tensor<float>::from_vector(x, Shape{rows, x.size() / rows});
 }
 
-std::vector<double> expected(const std::string& name) {
-  std::ifstream f(data_path("v1_expected.csv"));
+std::vector<double> expected(const std::string& name, const std::string& table = "v1_expected.csv") {
+  std::ifstream f(data_path(table));
   std::string line, got;
   while (std::getline(f, line)) {
     std::vector<double> v = parse_values(line, got);
@@ -61,19 +61,20 @@ std::vector<double> as_doubles(const Tensor<T>& t) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// A v1 file loads, predicts exactly what the model predicted when it was written, and saved
+// An old file loads, predicts exactly what the model predicted when it was written, and saved
 // again (in the current version) loads and predicts the same.
 template <class M>
-void check_fixture(const std::string& file, const std::string& name, bool classifier) {
+void check_fixture(const std::string& file, const std::string& name, bool classifier,
+                   const std::string& table = "v1_expected.csv") {
   CAPTURE(file);
   const Tensor<float> X = fixture_inputs();
   const M m = M::load(data_path(file));
-  CHECK(as_doubles(m.predict(X)) == expected(name));
+  CHECK(as_doubles(m.predict(X)) == expected(name, table));
   if constexpr (requires { m.predict_proba(X); })
-    if (classifier) CHECK(as_doubles(m.predict_proba(X)) == expected(name + "_proba"));
+    if (classifier) CHECK(as_doubles(m.predict_proba(X)) == expected(name + "_proba", table));
   m.save(tmp(file));
   const M again = M::load(tmp(file));
-  CHECK(as_doubles(again.predict(X)) == expected(name));
+  CHECK(as_doubles(again.predict(X)) == expected(name, table));
   CHECK(again.params().n_estimators == m.params().n_estimators);
 }
 
@@ -90,11 +91,40 @@ TEST_CASE("model files of kind version 1 still load and predict as when they wer
   // Their params came back too.
   const auto gbr = GradientBoostingRegressor::load(data_path("v1_gbr.bin"));
   CHECK(gbr.params().loss == Loss::AbsoluteError);
+  CHECK(gbr.params().l1 == 0.0);  // a parameter added after the file: its default
   CHECK(gbr.params().max_depth == 3);
   const auto dtc = DecisionTreeClassifier::load(data_path("v1_dtc.bin"));
   CHECK(dtc.params().criterion == Criterion::Entropy);
   CHECK(DecisionTreeRegressor::load(data_path("v1_dtr.bin")).params().criterion == Criterion::SquaredError);
   CHECK(RandomForestClassifier::load(data_path("v1_rfc.bin")).params().oob_score);
+}
+
+TEST_CASE("model files of kind version 2 (before node covers) still load and predict as when they were written") {
+  const std::string table = "v2_expected.csv";
+  check_fixture<GradientBoostingClassifier>("v2_gbc.bin", "gbc", true, table);
+  check_fixture<GradientBoostingClassifier>("v2_gbc_binary.bin", "gbc_binary", true, table);
+  check_fixture<GradientBoostingRegressor>("v2_gbr.bin", "gbr", false, table);
+  check_fixture<RandomForestClassifier>("v2_rfc.bin", "rfc", true, table);
+  check_fixture<RandomForestRegressor>("v2_rfr.bin", "rfr", false, table);
+  check_fixture<DecisionTreeClassifier>("v2_dtc.bin", "dtc", true, table);
+  check_fixture<DecisionTreeRegressor>("v2_dtr.bin", "dtr", false, table);
+  // Without covers, they cannot be explained; split counts still work.
+  const auto gbr = GradientBoostingRegressor::load(data_path("v2_gbr.bin"));
+  CHECK(gbr.params().loss == Loss::AbsoluteError);
+  CHECK(gbr.params().l1 == 0.0);  // a parameter added after the file: its default
+  CHECK(gbr.trees()[0].cover.empty());
+  CHECK_THROWS_WITH_AS(gbr.predict_contributions(fixture_inputs()),
+                       "GradientBoostingRegressor.predict_contributions: the model has no node covers (it was loaded "
+                       "from a file written before grove stored them, kind version < 3); fit it again to explain its "
+                       "predictions",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(gbr.feature_importances({.type = Importance::Cover}),
+                       "GradientBoostingRegressor.feature_importances: cover importance needs node covers, which "
+                       "files written before kind version 3 lack; fit the model again",
+                       ValueError);
+  double splits = 0.0;
+  for (double c : gbr.feature_importances({.type = Importance::Split})) splits += c;
+  CHECK(splits > 0.0);
 }
 
 TEST_CASE("params: one table validates every field with its range") {
@@ -128,12 +158,21 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(p.learning_rate == 0.05);
   CHECK(p.loss == Loss::AbsoluteError);
   const auto all = get_params(p);
-  REQUIRE(all.size() == 18);
+  REQUIRE(all.size() == 22);
   CHECK(all[0] == std::pair<std::string, std::string>{"n_estimators", "100"});
   CHECK(all[1] == std::pair<std::string, std::string>{"learning_rate", "0.05"});
   CHECK(all[12] == std::pair<std::string, std::string>{"loss", "absolute_error"});
   CHECK(all[13] == std::pair<std::string, std::string>{"categorical_features", ""});
-  CHECK(all.back() == std::pair<std::string, std::string>{"min_data_per_category", "10"});
+  CHECK(all[17] == std::pair<std::string, std::string>{"min_data_per_category", "10"});
+  CHECK(all[18] == std::pair<std::string, std::string>{"l1", "0"});
+  CHECK(all[19] == std::pair<std::string, std::string>{"monotone_constraints", ""});
+  CHECK(all[20] == std::pair<std::string, std::string>{"quantile", "0.5"});
+  CHECK(all.back() == std::pair<std::string, std::string>{"huber_delta", "1"});
+  set_param(p, "l1", "0.5");
+  CHECK(p.l1 == 0.5);
+  set_param(p, "monotone_constraints", "1,-1,0");
+  CHECK(p.monotone_constraints == std::vector<int>{1, -1, 0});
+  CHECK(get_params(p)[19].second == "1,-1,0");
   // Text written by get_params reads back to the same params.
   GradientBoostingRegressorParams q;
   for (const auto& [name, value] : all) set_param(q, name, value);

@@ -36,6 +36,17 @@ TEST_CASE("criteria: weight, score and leaf value of each, defined once") {
   double leaf = 0.0;
   NewtonCriterion{1.0}.leaf(gh, &leaf);
   CHECK(leaf == doctest::Approx(6.0 / 5.0));
+  // l1 soft-thresholds G: -6 -> -4 with l1 = 2; |G| <= l1 -> 0 (no gain, leaf 0).
+  CHECK(NewtonCriterion{1.0, 2.0}.score(gh, 4.0) == doctest::Approx(16.0 / 5.0));
+  NewtonCriterion{1.0, 2.0}.leaf(gh, &leaf);
+  CHECK(leaf == doctest::Approx(4.0 / 5.0));
+  const double small[2] = {1.5, 4.0};
+  CHECK(NewtonCriterion{1.0, 2.0}.score(small, 4.0) == 0.0);
+  NewtonCriterion{1.0, 2.0}.leaf(small, &leaf);
+  CHECK(leaf == 0.0);
+  const double positive[2] = {7.0, 4.0};
+  NewtonCriterion{0.0, 2.0}.leaf(positive, &leaf);
+  CHECK(leaf == doctest::Approx(-5.0 / 4.0));
   const double yw[2] = {12.0, 4.0};  // sum w*y = 12 over weight 4: mean 3
   SquaredErrorCriterion{}.leaf(yw, &leaf);
   CHECK(leaf == 3.0);

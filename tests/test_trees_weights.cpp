@@ -67,7 +67,7 @@ TEST_CASE("sample_weight: a weight of 2 fits the same model as the row written t
   std::vector<double> w(data.y.size(), 1.0);
   for (std::size_t i = 0; i < w.size(); i += 3) w[i] = 2.0;
   const Data dup = duplicated(data, w);
-  for (Loss loss : {Loss::SquaredError, Loss::AbsoluteError}) {
+  for (Loss loss : {Loss::SquaredError, Loss::AbsoluteError, Loss::Huber, Loss::Quantile}) {
     CAPTURE(static_cast<int>(loss));
     GradientBoostingRegressor weighted({.n_estimators = 8, .learning_rate = 0.5, .max_depth = 3, .loss = loss});
     weighted.fit(data.X(), data.Y(), {.sample_weight = w});

@@ -7,7 +7,8 @@
 //    indices, thresholds, leaf values).
 // Either way the payload size and checksum are recomputed before loading, so mutations reach the
 // model validator rather than stopping at the checksum. A model that loads must predict finite
-// values, and predict() must equal predict_row() bit for bit on probe rows (with NaN too).
+// values, and predict() must equal predict_row() bit for bit on probe rows (with NaN too); one
+// with node covers must give finite contributions.
 #include <grove/trees.hpp>
 
 #include "container_mutator.hpp"
@@ -105,6 +106,12 @@ void check_model(const M& m) {
     if constexpr (std::is_floating_point_v<decltype(p[i])>)
       if (!std::isfinite(p[i])) __builtin_trap();
   }
+  // A loaded model with covers can be explained: finite contributions, no crash.
+  bool covered = true;
+  for (const Tree& t : m.trees()) covered = covered && t.cover.size() == t.nodes.size();
+  if (covered)
+    for (double c : m.predict_contributions(X).to_vector())
+      if (!std::isfinite(c)) __builtin_trap();
   if constexpr (M::kClassifier) {
     const auto proba = m.predict_proba(X).to_vector();
     std::vector<float> out(m.n_classes());
@@ -136,7 +143,7 @@ void walk_string(grove_fuzz::FieldWalker& w) {
   if (const auto n = w.field<std::uint64_t>()) w.skip(*n);
 }
 
-// Kind version 2 payload: named params, schema, engine state (Forest or Booster), trees.
+// Kind version 3 payload: named params, schema, engine state (Forest or Booster), trees.
 std::vector<grove_fuzz::Field> tree_fields(std::span<const std::uint8_t> payload) {
   grove_fuzz::FieldWalker w(payload);
   const auto params = w.field<std::uint64_t>();
@@ -190,6 +197,7 @@ std::vector<grove_fuzz::Field> tree_fields(std::span<const std::uint8_t> payload
     }
     if (const auto n = w.field<std::uint64_t>()) w.array<float>(*n, 8);
     if (const auto n = w.field<std::uint64_t>()) w.array<std::uint32_t>(*n, 8);
+    if (const auto n = w.field<std::uint64_t>()) w.array<float>(*n, 8);  // covers
   }
   return w.fields();
 }

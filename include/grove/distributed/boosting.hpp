@@ -122,7 +122,7 @@ inline void check_classes(distributed::Communicator& comm, const std::string& op
 inline double sharded_loss(distributed::Communicator& comm, const Booster& engine, const TrainingSet& train) {
   std::vector<double> margin(train.rows() * engine.K);
   for (std::size_t i = 0; i < train.rows(); ++i) engine.raw(train.X.data() + i * train.features(), margin.data() + i * engine.K);
-  double s[2] = {loss_sum(engine.loss, engine.K, margin.data(), train.y.data(), train.rows()),
+  double s[2] = {loss_sum(engine.loss, engine.K, margin.data(), train.y.data(), train.rows(), nullptr, engine.shape),
                  static_cast<double>(train.rows())};
   comm.allreduce(std::span<double>(s, 2));
   return finish_loss(engine.loss, s[0] / s[1]);
@@ -139,9 +139,7 @@ Model fit_boosting_shard(distributed::Communicator& comm, const typename Model::
   std::size_t k = 0;
   distributed::on_every_rank(comm, op, [&] {
     check_params(params, Model::kName);
-    if (params.loss == trees::Loss::AbsoluteError)
-      throw_value_error(op + ": loss absolute_error cannot train on sharded rows (a leaf's median needs every "
-                        "residual); use squared_error");
+    if (refits_leaves(params.loss)) throw_sharded_refit(op, params.loss);
     if (!params.categorical_features.empty())
       throw_value_error(op + ": categorical_features are not supported in distributed training yet");
     if constexpr (kClassifier)
@@ -210,7 +208,7 @@ namespace grove::distributed {
 /// together with the other ranks of `comm` (every rank calls it with the same params; some may
 /// hold zero rows). Returns the same model on every rank. A bad shard or a setup that differs
 /// between ranks (features, params, schema) is a DistributedError on every rank naming the rank.
-/// The loss absolute_error is not supported (a leaf's median needs every residual).
+/// The losses absolute_error and quantile are not supported (a leaf's median or quantile needs every residual).
 template <class Model, class TX, class TY>
 Model fit_boosting(Communicator& comm, const typename Model::Params& params, const Tensor<TX>& X, const Tensor<TY>& y,
                    const BoostingOptions& options = {}) {

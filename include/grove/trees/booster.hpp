@@ -21,6 +21,7 @@
 #include "grove/trees/losses.hpp"
 #include "grove/trees/packed_trees.hpp"
 #include "grove/trees/serialization.hpp"
+#include "grove/trees/shap.hpp"
 #include "grove/trees/tree.hpp"
 
 namespace grove::detail {
@@ -32,6 +33,7 @@ public:
   std::size_t n_classes = 0;  ///< 0 for regression
   std::size_t K = 1;
   Loss loss = Loss::SquaredError;
+  LossShape shape;  ///< set by fit (the params' quantile and huber_delta); not stored in files
   std::vector<double> base;
   std::vector<trees::Tree> trees;
   std::vector<double> gain;
@@ -102,7 +104,11 @@ public:
       if (m[k] > m[best]) best = k;
     return static_cast<std::int64_t>(best);
   }
-  double value(const double* m) const noexcept { return m[0]; }
+  /// A regressor's prediction from its margin: the margin, or its exp (poisson's log link).
+  double value(const double* m) const noexcept { return loss == Loss::Poisson ? std::exp(m[0]) : m[0]; }
+
+  /// Tree t adds to margin t % K; the bias starts at the base scores.
+  ContributionLayout contribution_layout() const { return {K, K, 1.0, base}; }
 
   /// Rounds kept in the model.
   std::size_t rounds() const noexcept { return trees.size() / K; }
@@ -115,7 +121,7 @@ public:
   }
   void read(io::BinaryReader& r, bool classifier) {
     n_classes = static_cast<std::size_t>(r.read<std::uint64_t>());
-    read_state(r, classifier, 2);
+    read_state(r, classifier, r.kind_version());
   }
 
   /// Kind version 1: classifiers stored their class count after the params.
@@ -136,7 +142,9 @@ public:
     if (K != expected_k) r.fail("output count " + std::to_string(K) + ", expected " + std::to_string(expected_k));
     const auto l = r.read<std::uint32_t>();
     const auto expected_loss = n_classes == 0 ? l : (n_classes == 2 ? 2u : 3u);
-    if (l != expected_loss || l > 3) r.fail("loss " + std::to_string(l) + " does not fit the model kind");
+    const bool regression_loss = l <= 1 || (l >= 5 && l <= 7);
+    if (l != expected_loss || (n_classes == 0 && !regression_loss) || l > 7)
+      r.fail("loss " + std::to_string(l) + " does not fit the model kind");
     loss = static_cast<Loss>(l);
     base = read_doubles(r, K, "base scores");
     gain = read_doubles(r, n_features, "feature importances", true);
@@ -154,6 +162,9 @@ public:
       }
       if (bound > static_cast<double>(std::numeric_limits<float>::max()))
         r.fail("the trees can sum to " + format_number(bound) + ", beyond float range");
+      // Poisson predicts exp(margin), which must be a float too.
+      if (loss == Loss::Poisson && bound > std::log(static_cast<double>(std::numeric_limits<float>::max())))
+        r.fail("the trees can sum to " + format_number(bound) + ", whose exp is beyond float range");
     }
     packed.build(trees);
     fitted = true;

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -30,9 +32,9 @@ struct BoostingClassification {
 struct BoostingRegression {
   static constexpr bool kClassifier = false;
   static constexpr Loss kLoss = Loss::SquaredError;
-  static constexpr Interval kLosses{0, 1};  ///< squared_error, absolute_error
-  // Both losses have hessian 1 per row, so this is 20 rows per leaf: scikit-learn's and
-  // LightGBM's min_samples_leaf / min_data_in_leaf. With 1, small data overfits (diabetes, 442
+  static constexpr Interval kLosses{0, 7};  ///< squared_error, absolute_error, huber, quantile, poisson (check_params)
+  // Squared and absolute error (huber, quantile too) have hessian 1 per row, so this is 20 rows
+  // per leaf: scikit-learn's and LightGBM's min_samples_leaf / min_data_in_leaf. With 1, small data overfits (diabetes, 442
   // rows: R^2 0.32 vs HistGradientBoosting's 0.39; 0.39 with 20; benchmarks/RESULTS.md).
   static constexpr double kMinChildWeight = 20.0;
 };
@@ -55,7 +57,7 @@ struct GradientBoostingParams {
   std::uint64_t seed = 0;
   std::size_t max_leaves = 0;             ///< 0: depth-wise; else leaf-wise growth up to this many leaves
   double min_split_gain = 0.0;            ///< least loss reduction to split, >= 0
-  Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error or absolute_error
+  Loss loss = Task::kLoss;                ///< classifier: log_loss; regressor: squared_error, absolute_error, huber, quantile, poisson
   /// Columns of X holding category codes 0..k-1 (NaN: missing), split by sets of categories.
   std::vector<std::size_t> categorical_features = {};
   std::size_t max_cat_to_onehot = 4;      ///< up to this many categories in a node: one category vs the rest
@@ -65,6 +67,12 @@ struct GradientBoostingParams {
   /// Classifiers: class weights (ClassWeight::balanced(), ClassWeight::of({...})), multiplied
   /// into the rows' sample weights.
   [[no_unique_address]] std::conditional_t<Task::kClassifier, ClassWeight, NoClassWeight> class_weight = {};
+  double l1 = 0.0;                        ///< L1 penalty on leaf values, >= 0 (XGBoost reg_alpha, LightGBM lambda_l1)
+  /// Per feature: 1 = predictions never decrease as it grows, -1 = never increase, 0 = free
+  /// (empty: no constraints; otherwise one entry per feature, none on categorical features).
+  std::vector<int> monotone_constraints = {};
+  double quantile = 0.5;                  ///< loss quantile: the level predicted, (0, 1)
+  double huber_delta = 1.0;               ///< loss huber: residuals beyond this count linearly, > 0
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -91,7 +99,11 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("seed", &P::seed),
     param_field("max_leaves", &P::max_leaves, Interval{0, 1048576}),
     param_field("min_split_gain", &P::min_split_gain, Interval{0}),
-    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), class_weight_fields<P>());
+    param_field("loss", &P::loss, P::TaskType::kLosses)}, categorical_fields<P>(), class_weight_fields<P>(), std::tuple{
+    param_field("l1", &P::l1, Interval{0}),
+    param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1}),
+    param_field("quantile", &P::quantile, Interval{0, 1, true, true}),
+    param_field("huber_delta", &P::huber_delta, Interval{0, std::numeric_limits<double>::infinity(), true})});
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
@@ -99,12 +111,39 @@ inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {
     "subsample",    "colsample",     "early_stopping_rounds", "seed",     "max_leaves", "min_split_gain"};
 
 /// Every range in the table, then what ties fields together.
+// The regressor's losses (the classifier's one is its field range).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_regression_loss(std::string_view op, trees::Loss loss) {
+  throw_params(op, "loss must be one of squared_error, absolute_error, huber, quantile, poisson, got " +
+                       ParamCodec<trees::Loss>::text(loss));
+}
+
 template <class Task>
 void check_params(const trees::GradientBoostingParams<Task>& p, std::string_view op) {
+  using trees::Loss;
+  if (!Task::kClassifier && !(p.loss == Loss::SquaredError || p.loss == Loss::AbsoluteError || p.loss == Loss::Huber ||
+                              p.loss == Loss::Quantile || p.loss == Loss::Poisson))
+    throw_regression_loss(op, p.loss);
   check_fields(p, kBoostingFields<trees::GradientBoostingParams<Task>>, op);
   check_categorical_list(p.categorical_features, op);
+  bool constrained = false;
+  for (int c : p.monotone_constraints) constrained = constrained || c != 0;
+  // Absolute error refits each leaf to a median after growth, which would undo the bounds.
+  if (constrained && refits_leaves(p.loss))
+    throw_params(op, "monotone_constraints do not work with loss " + ParamCodec<trees::Loss>::text(p.loss) +
+                         " (its leaves are refit to a quantile after growth)");
+  for (std::size_t f : p.categorical_features)
+    if (f < p.monotone_constraints.size() && p.monotone_constraints[f] != 0)
+      throw_params(op, "feature " + std::to_string(f) + " is categorical and cannot have a monotone constraint (" +
+                           std::to_string(p.monotone_constraints[f]) + ")");
   if (p.max_leaves == 1) throw_params(op, "max_leaves must be 0 (no limit) or at least 2, got 1");
   if (p.max_depth == 0 && p.max_leaves == 0) throw_params(op, "max_depth = 0 (unlimited) needs max_leaves > 0");
+}
+
+/// monotone_constraints is empty or has one entry per feature of X (known at fit).
+inline void check_monotone_count(std::size_t constraints, std::size_t features, std::string_view op) {
+  if (constraints != 0 && constraints != features)
+    throw_params(op, "monotone_constraints has " + std::to_string(constraints) + " entries but X has " +
+                         std::to_string(features) + " features");
 }
 
 }  // namespace grove::detail

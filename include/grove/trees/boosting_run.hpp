@@ -40,6 +40,7 @@ struct BoostingConfig {
   std::size_t early_stopping_rounds = 0;
   std::uint64_t seed = 0;
   std::vector<std::size_t> categorical_features;
+  LossShape shape;      ///< quantile level and huber threshold
   GrowerParams grower;  ///< grower.reducer set: the rows are one shard of several (shard_reducer.hpp)
   const trees::BinMapper* bins = nullptr;  ///< bin edges to use (default: fit on the training rows)
 };
@@ -47,14 +48,15 @@ struct BoostingConfig {
 template <class Task>
 BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
   GrowerParams g;
-  g.criterion = CriterionSpec{CriterionKind::Newton, 2, p.l2};
+  g.criterion = CriterionSpec{CriterionKind::Newton, 2, p.l2, p.l1};
   g.max_depth = p.max_depth;
   g.max_leaves = p.max_leaves;
   g.min_weight = p.min_child_weight;
   g.min_split_gain = p.min_split_gain;
   g.categorical = {p.max_cat_to_onehot, p.max_cat_threshold, p.cat_smooth, p.min_data_per_category};
-  return {p.n_estimators, p.learning_rate,         p.max_bins, p.subsample, p.colsample,
-          p.early_stopping_rounds, p.seed, p.categorical_features, g};
+  g.monotone.assign(p.monotone_constraints.begin(), p.monotone_constraints.end());
+  return {p.n_estimators,  p.learning_rate,        p.max_bins, p.subsample, p.colsample, p.early_stopping_rounds,
+          p.seed,          p.categorical_features, {p.quantile, p.huber_delta}, g};
 }
 
 /// One training run of a Booster: the binned data and the per-round working state.
@@ -70,7 +72,10 @@ public:
         binned_(trees::BinnedMatrix::build(mapper_, train.X.data(), n_, d_)),
         grower_scale_(b.loss == Loss::SquaredError ? statistic_scale(shards_max(max_magnitude(train.y) * max_weight(train.weight))) : 1.0),
         grower_(mapper_, binned_, scaled(cfg.grower, grower_scale_)),
-        stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {}
+        stopper_({.monitor = "val_loss", .patience = std::max<std::size_t>(cfg.early_stopping_rounds, 1)}) {
+    check_monotone_count(cfg.grower.monotone.size(), d_, name_ + ".fit");
+    check_loss_targets(b.loss, train.y.data(), n_, name_ + ".fit", !cfg.grower.reducer);
+  }
 
   void run() {
     start();
@@ -79,7 +84,7 @@ public:
     for (std::size_t r = 0; r < cfg_.n_estimators; ++r) {
       // The loss comes with the gradients at little cost; it is recorded with validation data.
       double train_loss = gradients(b_.loss, b_.K, margin_.data(), train_.y.data(), n_, stats_, val_ && !reducer(),
-                                    grower_scale_, train_.weights());
+                                    grower_scale_, train_.weights(), cfg_.shape);
       if (val_ && reducer()) train_loss = mean_over_shards(margin_.data(), train_);
       if (r > 0 && val_) b_.history.log(r, "train_loss", train_loss);
       Rng rng = Rng(cfg_.seed).stream(r);
@@ -105,6 +110,7 @@ private:
   }
 
   void start() {
+    b_.shape = cfg_.shape;
     b_.n_features = d_;
     b_.history.clear();
     b_.trees.clear();
@@ -115,7 +121,7 @@ private:
       reducer()->sum(sums.data(), sums.size());
       b_.base = base_scores_from_sums(b_.loss, b_.K, sums);
     } else {
-      b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights());
+      b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights(), cfg_.shape);
     }
     margin_.resize(n_ * b_.K);
     for (std::size_t i = 0; i < n_; ++i)
@@ -184,29 +190,39 @@ private:
     b_.trees.push_back(std::move(tree));
   }
 
-  // Shrinks each leaf by the learning rate (absolute error: refit to the leaf's median residual
-  // first) and moves the training margins of the rows in it.
+  // Shrinks each leaf by the learning rate (absolute error, quantile: refit to the leaf's median
+  // or quantile residual first), moves the training margins of the rows in it and sums their hessians (the covers).
   void shrink_leaves(trees::Tree& tree, std::size_t round, std::size_t k) {
     const std::size_t K = b_.K;
+    std::vector<double> leaf_cover(leaves_.size(), 0.0);
     parallel_for_chunks(leaves_.size(), [&](std::size_t li) {
       const TreeGrower::Leaf& lf = leaves_[li];
       const auto node = static_cast<std::size_t>(lf.node);
       double value = static_cast<double>(tree.nodes[node].threshold);
-      if (b_.loss == Loss::AbsoluteError && lf.end > lf.begin) {
+      if (refits_leaves(b_.loss) && lf.end > lf.begin) {
         std::vector<double> res(lf.end - lf.begin), w;
         for (std::size_t i = lf.begin; i < lf.end; ++i)
           res[i - lf.begin] = static_cast<double>(train_.y[rows_[i]]) - margin_[rows_[i] * K + k];
         if (!train_.weight.empty())
           for (std::size_t i = lf.begin; i < lf.end; ++i) w.push_back(train_.weight[rows_[i]]);
-        value = weighted_median(std::move(res), w);
+        value = weighted_quantile(std::move(res), w, refit_level(b_.loss, cfg_.shape));
       }
       const float v = static_cast<float>(value * cfg_.learning_rate);
       if (!std::isfinite(v))  // stop with a clear message rather than boost on NaN/inf margins
         throw_error(name_ + ".fit: round " + std::to_string(round) + " produced a non-finite leaf value (" +
                     format_number(value) + "); lower learning_rate or raise l2");
       tree.set_leaf_values(node, &v);
-      for (std::size_t i = lf.begin; i < lf.end; ++i) margin_[rows_[i] * K + k] += static_cast<double>(v);
+      double cover = 0.0;
+      for (std::size_t i = lf.begin; i < lf.end; ++i) {
+        margin_[rows_[i] * K + k] += static_cast<double>(v);
+        cover += static_cast<double>(stats_[k][2 * rows_[i] + 1]);
+      }
+      leaf_cover[li] = cover;
     });
+    if (reducer()) reducer()->sum(leaf_cover.data(), leaf_cover.size());
+    std::vector<double> weight(tree.nodes.size(), 0.0);
+    for (std::size_t li = 0; li < leaves_.size(); ++li) weight[static_cast<std::size_t>(leaves_[li].node)] = leaf_cover[li];
+    tree.set_covers(std::move(weight));
   }
 
   // Adds the round's trees to the validation margins, records val_loss and asks the stopper;
@@ -236,8 +252,8 @@ private:
   // The (weighted) mean loss over the rows of every shard of a set (of this one without a reducer).
   double mean_over_shards(const double* margin, const TrainingSet& set) const {
     const double* w = set.weights();
-    if (!reducer()) return mean_loss(b_.loss, b_.K, margin, set.y.data(), set.rows(), w);
-    double s[2] = {loss_sum(b_.loss, b_.K, margin, set.y.data(), set.rows(), w), total_weight(w, set.rows())};
+    if (!reducer()) return mean_loss(b_.loss, b_.K, margin, set.y.data(), set.rows(), w, cfg_.shape);
+    double s[2] = {loss_sum(b_.loss, b_.K, margin, set.y.data(), set.rows(), w, cfg_.shape), total_weight(w, set.rows())};
     reducer()->sum(s, 2);
     return finish_loss(b_.loss, s[0] / s[1]);
   }
@@ -274,13 +290,16 @@ private:
   std::vector<std::vector<double>> round_gain_;
 };
 
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_sharded_refit(const std::string& op, Loss loss) {
+  throw_value_error(op + ": loss " + ParamCodec<Loss>::text(loss) + " cannot train on sharded rows (a leaf's " +
+                    (loss == Loss::Quantile ? "quantile" : "median") + " needs every residual); use squared_error");
+}
+
 /// Trains a configured Booster (b.configure) with `cfg`: sharded fits (distributed training) set
 /// cfg.grower.reducer and cfg.bins.
 inline void fit_engine(Booster& b, const BoostingConfig& cfg, const TrainingSet& train, const TrainingSet* val,
                        std::string_view name) {
-  if (cfg.grower.reducer && b.loss == Loss::AbsoluteError)
-    throw_value_error(std::string(name) + ".fit: loss absolute_error cannot train on sharded rows (a leaf's median "
-                      "needs every residual); use squared_error");
+  if (cfg.grower.reducer && refits_leaves(b.loss)) throw_sharded_refit(std::string(name) + ".fit", b.loss);
   if (cfg.bins && cfg.bins->n_features() != train.features())
     throw_value_error(std::string(name) + ".fit: the given bin edges are for " + std::to_string(cfg.bins->n_features()) +
                       " features, X has " + std::to_string(train.features()));

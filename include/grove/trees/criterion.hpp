@@ -5,9 +5,11 @@
 /// categories of a categorical feature. The split finder and the grower are written against this
 /// interface; a new criterion (a new loss's statistic, L1, constraints) is one struct here.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 namespace grove::detail {
@@ -16,19 +18,32 @@ namespace grove::detail {
 // category_key(s, node, smooth); adds_nothing(s, w): a bin with these sums (w = weight) moves
 // no running sum, so the split scan may skip it. kChannels > 0 fixes the channel count.
 
-/// Newton step on (gradient, hessian) sums: score G^2 / (H + l2), leaf -G / (H + l2). Boosting.
+/// Newton step on (gradient, hessian) sums: score T(G)^2 / (H + l2), leaf -T(G) / (H + l2),
+/// where T shrinks G toward 0 by l1 (soft thresholding, XGBoost's reg_alpha: the minimizer of
+/// G w + (H + l2) w^2 / 2 + l1 |w|; T(G) = G without l1). Boosting.
 struct NewtonCriterion {
   static constexpr std::size_t kChannels = 2;
   double l2 = 0.0;
+  double l1 = 0.0;
 
   std::size_t channels() const noexcept { return 2; }
   double weight(const double* s) const noexcept { return s[1]; }
   bool adds_nothing(const double* s, double w) const noexcept { return w == 0.0 && s[0] == 0.0; }
+  /// G soft-thresholded by l1.
+  double shrunk(double g) const noexcept { return g > l1 ? g - l1 : (g < -l1 ? g + l1 : 0.0); }
   /// `w` is weight(s) > 0, passed in because the split scan keeps it as a running sum.
-  double score(const double* s, double w) const noexcept { return s[0] * s[0] / (w + l2); }
+  double score(const double* s, double w) const noexcept {
+    const double g = shrunk(s[0]);
+    return g * g / (w + l2);
+  }
   void leaf(const double* s, double* out) const noexcept {
     const double d = s[1] + l2;
-    out[0] = d > 0.0 ? -s[0] / d : 0.0;
+    out[0] = d > 0.0 ? -shrunk(s[0]) / d : 0.0;
+  }
+  /// The score of leaf value v (not necessarily the optimum, e.g. clamped by a monotone bound):
+  /// -2 (G v + (H + l2) v^2 / 2 + l1 |v|), which is score(s, w) at v = leaf(s).
+  double score_at(const double* s, double w, double v) const noexcept {
+    return -(2.0 * s[0] * v + (w + l2) * v * v + 2.0 * l1 * std::abs(v));
   }
   /// Categories are ordered by their smoothed mean gradient, G / (H + smooth).
   double category_key(const double* s, const double* /*node*/, double smooth) const noexcept {
@@ -122,6 +137,7 @@ struct CriterionSpec {
   CriterionKind kind = CriterionKind::Newton;
   std::size_t channels = 2;  ///< statistic values per row (class count for Gini / entropy)
   double l2 = 0.0;           ///< Newton only
+  double l1 = 0.0;           ///< Newton only
 
   /// Leaves hold one value, except class proportions.
   std::size_t n_outputs() const noexcept {
@@ -134,7 +150,7 @@ struct CriterionSpec {
 template <class F>
 decltype(auto) with_criterion(const CriterionSpec& spec, F&& f) {
   switch (spec.kind) {
-    case CriterionKind::Newton: return std::forward<F>(f)(NewtonCriterion{spec.l2});
+    case CriterionKind::Newton: return std::forward<F>(f)(NewtonCriterion{spec.l2, spec.l1});
     case CriterionKind::SquaredError: return std::forward<F>(f)(SquaredErrorCriterion{});
     case CriterionKind::Gini:
       if (spec.channels == 2) return std::forward<F>(f)(GiniCriterion<2>{});
@@ -143,7 +159,7 @@ decltype(auto) with_criterion(const CriterionSpec& spec, F&& f) {
       if (spec.channels == 2) return std::forward<F>(f)(EntropyCriterion<2>{});
       return std::forward<F>(f)(EntropyCriterion<0>{{spec.channels}});
   }
-  return std::forward<F>(f)(NewtonCriterion{spec.l2});
+  return std::forward<F>(f)(NewtonCriterion{spec.l2, spec.l1});
 }
 
 /// A node's weight under `spec`.
@@ -156,6 +172,34 @@ inline double node_score(const CriterionSpec& spec, const double* s) {
   return with_criterion(spec, [&](const auto& c) {
     const double w = c.weight(s);
     return w > 0.0 ? c.score(s, w) : 0.0;
+  });
+}
+
+/// Bounds on a node's (single) leaf value, from monotone constraints on its ancestors' splits.
+struct ValueBounds {
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
+
+  bool active() const noexcept {
+    return lower > -std::numeric_limits<double>::infinity() || upper < std::numeric_limits<double>::infinity();
+  }
+  double clamp(double v) const noexcept { return std::min(std::max(v, lower), upper); }
+};
+
+/// A node's score under `spec` with its leaf value clamped to `b` (criteria with score_at only;
+/// the others have no bounded values).
+inline double node_score(const CriterionSpec& spec, const double* s, const ValueBounds& b) {
+  return with_criterion(spec, [&](const auto& c) {
+    const double w = c.weight(s);
+    if (!(w > 0.0)) return 0.0;
+    if constexpr (requires { c.score_at(s, w, 0.0); }) {
+      if (b.active()) {
+        double v = 0.0;
+        c.leaf(s, &v);
+        return c.score_at(s, w, b.clamp(v));
+      }
+    }
+    return c.score(s, w);
   });
 }
 

@@ -119,32 +119,38 @@ private:
   }
 };
 
-/// A list of feature indices: stored as a count and the indices; text "0,3,5" (empty: "").
-template <>
-struct ParamCodec<std::vector<std::size_t>> {
-  static void check(std::string_view, std::string_view, const std::vector<std::size_t>&, const Interval&) {}
-  static std::size_t bytes(const std::vector<std::size_t>& v) noexcept { return 8 * (v.size() + 1); }
-  static void write(io::BinaryWriter& w, const std::vector<std::size_t>& v) {
-    w.write<std::uint64_t>(v.size());
-    for (std::size_t i : v) w.write<std::uint64_t>(i);
+/// A list of integers (feature indices, per-feature constraints): stored as a count and the
+/// values (64-bit, signed for signed types); text "0,3,5" (empty: ""); each value in the range.
+template <class T>
+  requires std::is_integral_v<T>
+struct ParamCodec<std::vector<T>> {
+  using Stored = std::conditional_t<std::is_signed_v<T>, std::int64_t, std::uint64_t>;
+
+  static void check(std::string_view op, std::string_view name, const std::vector<T>& v, const Interval& range) {
+    for (T x : v) ParamCodec<T>::check(op, name, x, range);
   }
-  static void read(io::BinaryReader& r, std::vector<std::size_t>& v) {
+  static std::size_t bytes(const std::vector<T>& v) noexcept { return 8 * (v.size() + 1); }
+  static void write(io::BinaryWriter& w, const std::vector<T>& v) {
+    w.write<std::uint64_t>(v.size());
+    for (T i : v) w.write<Stored>(static_cast<Stored>(i));
+  }
+  static void read(io::BinaryReader& r, std::vector<T>& v) {
     const auto n = r.read<std::uint64_t>();
     if (n > r.remaining() / 8) r.fail("a list of " + std::to_string(n) + " indices is implausible");
     v.resize(static_cast<std::size_t>(n));
-    for (std::size_t& i : v) i = static_cast<std::size_t>(r.read<std::uint64_t>());
+    for (T& i : v) i = static_cast<T>(r.read<Stored>());
   }
-  static std::string text(const std::vector<std::size_t>& v) {
+  static std::string text(const std::vector<T>& v) {
     std::string out;
-    for (std::size_t i : v) append_listed(out, std::to_string(i), ",");
+    for (T i : v) append_listed(out, std::to_string(i), ",");
     return out;
   }
-  static void parse(std::string_view op, std::string_view name, std::string_view s, std::vector<std::size_t>& v) {
-    std::vector<std::size_t> out;
+  static void parse(std::string_view op, std::string_view name, std::string_view s, std::vector<T>& v) {
+    std::vector<T> out;
     while (!s.empty()) {
       const std::size_t comma = std::min(s.find(','), s.size());
-      std::size_t i = 0;
-      ParamCodec<std::size_t>::parse(op, name, s.substr(0, comma), i);
+      T i = 0;
+      ParamCodec<T>::parse(op, name, s.substr(0, comma), i);
       out.push_back(i);
       s.remove_prefix(std::min(comma + 1, s.size()));
     }

@@ -27,6 +27,7 @@
 #include "grove/trees/grower.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/serialization.hpp"
+#include "grove/trees/shap.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
 #include "grove/trees/weights.hpp"
@@ -195,6 +196,10 @@ public:
   /// Mean prediction (regression).
   double value(const double* s) const noexcept { return s[0] / static_cast<double>(trees.size()); }
   std::vector<double> importances() const { return importance; }
+  /// Predictions average the trees: each adds its outputs divided by the tree count.
+  ContributionLayout contribution_layout() const {
+    return {n_outputs(), 1, 1.0 / static_cast<double>(trees.size()), std::vector<double>(n_outputs(), 0.0)};
+  }
   /// The out-of-bag score, when it was asked for.
   double oob_value(bool requested, std::string_view model) const {
     if (!fitted) throw_not_fitted(std::string(model) + ".oob_score");
@@ -210,7 +215,8 @@ public:
     write_trees(w, trees);
   }
 
-  void read(io::BinaryReader& r, bool classifier, std::uint32_t version = 2) {
+  void read(io::BinaryReader& r, bool classifier) { read(r, classifier, r.kind_version()); }
+  void read(io::BinaryReader& r, bool classifier, std::uint32_t version) {
     n_features = static_cast<std::size_t>(r.read<std::uint64_t>());
     if (n_features == 0 || n_features > (std::size_t{1} << 24))
       r.fail("feature count " + std::to_string(n_features) + " is out of range");
@@ -271,7 +277,14 @@ private:
     for (std::size_t f = 0; f < features.size(); ++f) features[f] = static_cast<std::uint32_t>(f);
     TreeGrower grower(mapper, binned, gp);
     std::vector<TreeGrower::Leaf> leaves;
-    return grower.grow(rows, stats.data(), features, rng, gain, leaves);
+    trees::Tree tree = grower.grow(rows, stats.data(), features, rng, gain, leaves);
+    // Covers: the rows' bootstrap counts times their weights, as the criterion weighed them.
+    std::vector<double> cover(tree.nodes.size(), 0.0);
+    for (const TreeGrower::Leaf& lf : leaves)
+      for (std::size_t i = lf.begin; i < lf.end; ++i)
+        cover[static_cast<std::size_t>(lf.node)] += static_cast<double>(counts[rows[i]]) * row_weight(weight, rows[i]);
+    tree.set_covers(std::move(cover));
+    return tree;
   }
 
   // Per row block: (rows with an out-of-bag prediction, correct count or squared error, sum y,

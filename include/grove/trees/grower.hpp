@@ -42,6 +42,10 @@ struct GrowerParams {
   /// and gains are reported unscaled.
   double stat_scale = 1.0;
   CategoricalSplits categorical;  ///< how features the bin mapper marks categorical are split
+  /// Per feature: 1 / -1 = leaf values may only grow / shrink with it (empty: none). A split on
+  /// it is rejected when its children's values break the order, and their midpoint bounds every
+  /// value below each child (XGBoost's and LightGBM's basic method); criteria with score_at only.
+  std::vector<std::int8_t> monotone;
   /// Set when the rows are sharded over several trainers: row counts and built histograms are
   /// summed over them (shard_reducer.hpp), so every trainer grows the same tree.
   ShardReducer* reducer = nullptr;
@@ -57,7 +61,8 @@ public:
   };
 
   TreeGrower(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
-      : mapper_(mapper), data_(data), p_(params), finder_(params.criterion, params.min_weight, params.categorical) {}
+      : mapper_(mapper), data_(data), p_(params),
+        finder_(params.criterion, params.min_weight, params.categorical, params.monotone) {}
 
   /// Runs the parallel regions through `runner` (a profiler's), or the thread pool when null.
   void set_region_runner(RegionRunner* runner) noexcept { runner_ = runner; }
@@ -123,6 +128,7 @@ private:
     double rows = 0;  // over all shards (end - begin without a reducer)
     std::vector<double> sums;
     std::vector<std::uint32_t> features;  // features evaluated for this node
+    ValueBounds bounds;                   // its value's bounds (scaled statistics)
     SplitChoice best;
     bool splittable = false;
   };
@@ -229,6 +235,7 @@ private:
     std::vector<double> v(tree.n_outputs);
     std::vector<float> out(tree.n_outputs);
     leaf_values(p_.criterion, o.sums.data(), v.data());
+    if (o.bounds.active()) v[0] = o.bounds.clamp(v[0]);  // bounded values come from one-output criteria
     for (std::size_t c = 0; c < v.size(); ++c) out[c] = static_cast<float>(v[c] / p_.stat_scale);
     tree.set_leaf_values(static_cast<std::size_t>(o.node), out.data());
     leaves.push_back(Leaf{o.node, o.begin, o.end});
@@ -254,10 +261,10 @@ private:
     results_.assign(2 * task_base.back(), SplitChoice{});
     std::vector<double> parent_score(open.size(), 0.0);
     for (const Job& j : jobs) {
-      parent_score[j.build] = node_score(p_.criterion, open[j.build].sums.data());
+      parent_score[j.build] = node_score(p_.criterion, open[j.build].sums.data(), open[j.build].bounds);
       if (j.derived >= 0) {
         const auto d = static_cast<std::size_t>(j.derived);
-        parent_score[d] = node_score(p_.criterion, open[d].sums.data());
+        parent_score[d] = node_score(p_.criterion, open[d].sums.data(), open[d].bounds);
       }
     }
     std::vector<std::size_t> job_rows;
@@ -354,7 +361,7 @@ private:
       }
       if (phase == Phase::Build) return;
     }
-    const NodeStats node{b.sums.data(), parent_score[job.build], b.rows};
+    const NodeStats node{b.sums.data(), parent_score[job.build], b.rows, b.bounds};
     for (std::size_t k = 0; k < K; ++k) {
       const std::size_t i = task.first + k;
       const std::uint32_t f = b.features[i];
@@ -369,7 +376,7 @@ private:
       const Open& d = open[static_cast<std::size_t>(job.derived)];
       double* hd = pool_.data(d.buf) + mapper_.slot_offset(f) * C();
       subtract_histogram(hd, hb, len[k]);
-      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)], d.rows},
+      finder_.find(NodeStats{d.sums.data(), parent_score[static_cast<std::size_t>(job.derived)], d.rows, d.bounds},
                    FeatureBins{hd, nb[k], 0, nb[k] - 1, f, mapper_.categorical(f)}, out[2 * i + 1]);
     }
   }
@@ -437,6 +444,7 @@ private:
       L.sums = o.best.left;
       R.sums.resize(C());
       for (std::size_t c = 0; c < C(); ++c) R.sums[c] = o.sums[c] - L.sums[c];
+      bound_children(o, f, L, R);
       open.push_back(std::move(L));
       open.push_back(std::move(R));
     }
@@ -449,6 +457,22 @@ private:
   }
 
   RegionRunner* runner_ = nullptr;
+
+  // Children inherit the parent's value bounds; below a split on a monotone feature, the
+  // midpoint of their (clamped) values caps the lower side and floors the other.
+  void bound_children(const Open& parent, std::size_t f, Open& L, Open& R) const {
+    L.bounds = R.bounds = parent.bounds;
+    const int dir = finder_.monotone(f);
+    if (dir == 0) return;
+    double vl = 0.0, vr = 0.0;
+    leaf_values(p_.criterion, L.sums.data(), &vl);
+    leaf_values(p_.criterion, R.sums.data(), &vr);
+    const double mid = 0.5 * (parent.bounds.clamp(vl) + parent.bounds.clamp(vr));
+    Open& low = dir > 0 ? L : R;
+    Open& high = dir > 0 ? R : L;
+    low.bounds.upper = std::min(low.bounds.upper, mid);
+    high.bounds.lower = std::max(high.bounds.lower, mid);
+  }
   const trees::BinMapper& mapper_;
   const trees::BinnedMatrix& data_;
   GrowerParams p_;

@@ -27,10 +27,12 @@
 #include "grove/metrics/regression.hpp"
 #include "grove/tensor/tensor.hpp"
 #include "grove/trees/engine_rows.hpp"
+#include "grove/trees/importance.hpp"
 #include "grove/trees/input.hpp"
 #include "grove/trees/model_file.hpp"
 #include "grove/trees/model_schema.hpp"
 #include "grove/trees/params.hpp"
+#include "grove/trees/shap.hpp"
 #include "grove/trees/training_set.hpp"
 #include "grove/trees/tree.hpp"
 #include "grove/trees/weights.hpp"
@@ -64,10 +66,17 @@ public:
   /// Losses recorded by fit with validation data (train_loss and val_loss per round for
   /// boosting, per number of trees for forests).
   const diag::History& history() const noexcept { return engine_.history; }
-  /// Split gain (impurity decrease) per feature, normalized to sum to 1.
-  std::vector<double> feature_importances() const {
+  /// Importance of each feature: by default split gain (impurity or loss decrease) normalized
+  /// to sum to 1; {.type = Importance::Split}: split counts; Importance::Cover: training weight
+  /// through the splits, normalized.
+  std::vector<double> feature_importances(const trees::ImportanceOptions& options = {}) const {
     check_fitted(".feature_importances");
-    return engine_.importances();
+    if (options.type == trees::Importance::Gain) return engine_.importances();
+    if (options.type != trees::Importance::Split && options.type != trees::Importance::Cover)
+      throw_value_error(std::string(kName) + ".feature_importances: unknown importance type " +
+                        std::to_string(static_cast<std::uint32_t>(options.type)));
+    return split_importance(engine_.trees, engine_.n_features, options.type == trees::Importance::Cover,
+                            std::string(kName) + ".feature_importances");
   }
 
   /// Fits on X (n x d) and y (class labels 0..k-1 for classifiers, targets for regressors).
@@ -197,6 +206,17 @@ public:
   {
     check_schema(std::string(kName) + ".predict_proba", schema_, ds.schema());
     return predict_proba(ds.X);
+  }
+
+  /// Per-row feature contributions to the raw prediction (exact TreeSHAP over the training
+  /// covers): [n, d + 1] for one output, [n, outputs, d + 1] for several, the last value being
+  /// the bias (expected value). Raw prediction: the margin of boosting (log-odds for two classes,
+  /// one margin per class above; the log of the mean for poisson), the class probabilities of
+  /// forest and tree classifiers, the value of regressors. A row's values sum to it.
+  template <class TX>
+  Tensor<double> predict_contributions(const Tensor<TX>& X) const {
+    const Tensor<float> Xf = prediction_input(X, ".predict_contributions");
+    return tree_contributions(engine_, Xf, std::string(kName) + ".predict_contributions");
   }
 
   /// Accuracy (classifiers) or R^2 (regressors) of the predictions for X against y.

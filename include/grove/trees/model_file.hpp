@@ -1,6 +1,7 @@
 #pragma once
 /// \file The tree model file: grove's binary container of kind "grove.trees.<model name>".
-/// Kind version 2 (written): the params as named fields, the data schema, the engine state.
+/// Kind version 3 (written): the params as named fields, the data schema, the engine state with
+/// node covers in every tree. Kind version 2 (read): the same without covers.
 /// Kind version 1 (read): params in a fixed layout, no schema (loads with an empty schema).
 
 #include <cstdint>
@@ -15,7 +16,7 @@
 
 namespace grove::detail {
 
-inline constexpr std::uint32_t kTreeModelVersion = 2;
+inline constexpr std::uint32_t kTreeModelVersion = 3;
 
 /// "grove.trees.<model name>", the kind recorded in model files.
 inline std::string tree_model_kind(std::string_view name) { return "grove.trees." + std::string(name); }

@@ -16,7 +16,8 @@ namespace grove::detail {
 
 inline constexpr std::size_t kMaxTrees = std::size_t{1} << 24;
 
-/// Per tree: outputs, nodes, values and (kind version 2) the category-set words.
+/// Per tree: outputs, nodes, values, (kind version 2) the category-set words and (kind version 3)
+/// the node covers.
 inline void write_trees(io::BinaryWriter& w, const std::vector<trees::Tree>& trees) {
   w.write<std::uint64_t>(trees.size());
   for (const trees::Tree& t : trees) {
@@ -24,10 +25,12 @@ inline void write_trees(io::BinaryWriter& w, const std::vector<trees::Tree>& tre
     w.write_vector(t.nodes);
     w.write_vector(t.values);
     w.write_vector(t.categories);
+    w.write_vector(t.cover);
   }
 }
 
-/// Reads trees written by write_trees (version 1 files have no category words) and proves each
+/// Reads trees written by write_trees (version 1 files have no category words, versions 1 and 2
+/// no covers) and proves each
 /// a valid tree for the model (check_tree) with n_outputs values per node.
 inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, const TreeChecks& checks, std::size_t n_outputs,
                                            std::uint32_t version) {
@@ -45,6 +48,7 @@ inline std::vector<trees::Tree> read_trees(io::BinaryReader& r, const TreeChecks
     t.nodes = r.read_vector<trees::TreeNode>(kMaxTreeNodes);
     t.values = r.read_vector<float>(kMaxTreeNodes * n_outputs);
     if (version >= 2) t.categories = r.read_vector<std::uint32_t>(kMaxTreeNodes);
+    if (version >= 3) t.cover = r.read_vector<float>(kMaxTreeNodes);
     const std::string bad = check_tree(t, checks);
     if (!bad.empty()) r.fail("tree " + std::to_string(i) + ": " + bad);
     t.compute_depth();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "grove/trees/criterion.hpp"
@@ -35,6 +36,7 @@ struct NodeStats {
   const double* sums = nullptr;
   double score = 0.0;
   double rows = 0.0;
+  ValueBounds bounds = {};  ///< where monotone constraints above confine its children's values
 };
 
 /// One feature's histogram for a node: n_bins value bins of `channels` doubles each, then the
@@ -45,6 +47,7 @@ struct FeatureBins {
   std::size_t lo = 0, hi = 0;
   std::uint32_t feature = 0;
   bool categorical = false;  ///< bins are category codes
+  int monotone = 0;          ///< 1 / -1: the left child's value may not exceed / undercut the right's
 };
 
 /// How categorical features are split (see the params' fields of the same names).
@@ -78,9 +81,10 @@ public:
   static constexpr std::size_t kFixed = Crit::kChannels;
 
   SplitScan(const Crit& crit, const NodeStats& node, const double* missing, double min_weight, std::uint32_t feature,
-            SplitChoice& best)
+            SplitChoice& best, int monotone = 0)
       : crit_(crit), C_(kFixed ? kFixed : crit.channels()), parent_score_(node.score),
-        min_w_(std::max(min_weight, 1e-12)), feature_(feature), best_(best), best_gain_(best.gain) {
+        min_w_(std::max(min_weight, 1e-12)), feature_(feature), best_(best), best_gain_(best.gain),
+        bounds_(node.bounds), monotone_(monotone), bounded_(monotone != 0 || node.bounds.active()) {
     for (SumBuffer<kFixed>* b : {&total_, &missing_, &right_, &left_missing_, &best_left_}) b->resize(C_);
     // Local copies: the compiler keeps fixed-size sums in registers (no aliasing with outputs).
     for (std::size_t c = 0; c < channels(); ++c) {
@@ -109,7 +113,7 @@ public:
     const double wr = total_w_ - wl;
     if (wl >= min_w_ && wr >= min_w_) {
       for (std::size_t c = 0; c < channels(); ++c) right[c] = total[c] - left[c];
-      const double gain = crit_.score(left, wl) + crit_.score(right, wr) - parent_score_;
+      const double gain = children_gain(left, wl, right, wr);
       // Without missing values in training, they follow the heavier child.
       if (gain > best_gain_) record(gain, bin, has_missing_ ? false : wl >= wr, left);
     }
@@ -122,7 +126,7 @@ public:
       lm[c] = left[c] + missing[c];
       right[c] = total[c] - lm[c];
     }
-    const double gain = crit_.score(lm, wln) + crit_.score(right, wrn) - parent_score_;
+    const double gain = children_gain(lm, wln, right, wrn);
     if (gain > best_gain_) record(gain, bin, true, lm);
   }
 
@@ -139,6 +143,23 @@ public:
   }
 
 private:
+  // The split's gain. Under value bounds or a monotone constraint (criteria with score_at): the
+  // children's values clamped to the bounds and scored there, -inf when they break the order.
+  double children_gain(const double* l, double wl, const double* r, double wr) const noexcept {
+    if constexpr (requires { crit_.score_at(l, wl, 0.0); }) {
+      if (bounded_) {
+        double vl = 0.0, vr = 0.0;
+        crit_.leaf(l, &vl);
+        crit_.leaf(r, &vr);
+        vl = bounds_.clamp(vl);
+        vr = bounds_.clamp(vr);
+        if ((monotone_ > 0 && vl > vr) || (monotone_ < 0 && vl < vr)) return -std::numeric_limits<double>::infinity();
+        return crit_.score_at(l, wl, vl) + crit_.score_at(r, wr, vr) - parent_score_;
+      }
+    }
+    return crit_.score(l, wl) + crit_.score(r, wr) - parent_score_;
+  }
+
   void record(double gain, std::size_t bin, bool default_left, const double* left) {
     improved_ = true;
     best_gain_ = gain;
@@ -158,6 +179,9 @@ private:
   double best_gain_;
   std::size_t best_bin_ = 0;
   bool best_default_left_ = false, improved_ = false;
+  ValueBounds bounds_;
+  int monotone_;
+  bool bounded_;
   SumBuffer<kFixed> total_, missing_, right_, left_missing_, best_left_;
 };
 
@@ -167,7 +191,7 @@ void scan_thresholds(const Crit& crit, const NodeStats& node, const FeatureBins&
                      SplitChoice& best) {
   constexpr std::size_t kFixed = Crit::kChannels;
   const std::size_t C = kFixed ? kFixed : crit.channels();
-  SplitScan<Crit> scan(crit, node, f.hist + f.n_bins * C, min_weight, f.feature, best);
+  SplitScan<Crit> scan(crit, node, f.hist + f.n_bins * C, min_weight, f.feature, best, f.monotone);
   // Fixed-size sums in a local array (registers), run-time sized ones on the heap.
   double left_local[kFixed > 0 ? kFixed : 1] = {};
   std::vector<double> left_heap(kFixed > 0 ? 0 : C, 0.0);
@@ -270,24 +294,32 @@ void scan_categories(const Crit& crit, const NodeStats& node, const FeatureBins&
 class SplitFinder {
 public:
   SplitFinder() = default;
-  SplitFinder(CriterionSpec spec, double min_weight, CategoricalSplits categorical = {})
-      : spec_(spec), min_weight_(min_weight), cat_(categorical) {}
+  SplitFinder(CriterionSpec spec, double min_weight, CategoricalSplits categorical = {},
+              std::vector<std::int8_t> monotone = {})
+      : spec_(spec), min_weight_(min_weight), cat_(categorical), monotone_(std::move(monotone)) {}
 
   const CriterionSpec& criterion() const noexcept { return spec_; }
 
   /// Updates `best` when feature `f` has a split of `node` with a larger gain.
   void find(const NodeStats& node, const FeatureBins& f, SplitChoice& best) const {
     // Two dispatches, so the numeric scan is compiled as tightly as if it were alone.
-    if (f.categorical)
+    if (f.categorical) {
       with_criterion(spec_, [&](const auto& crit) { scan_categories(crit, node, f, min_weight_, cat_, best); });
-    else
-      with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, f, min_weight_, best); });
+      return;
+    }
+    FeatureBins g = f;
+    g.monotone = monotone(f.feature);
+    with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, g, min_weight_, best); });
   }
+
+  /// The monotone constraint on feature f (0: none).
+  int monotone(std::size_t f) const noexcept { return f < monotone_.size() ? monotone_[f] : 0; }
 
 private:
   CriterionSpec spec_;
   double min_weight_ = 0.0;
   CategoricalSplits cat_;
+  std::vector<std::int8_t> monotone_;
 };
 
 }  // namespace grove::detail

@@ -81,6 +81,10 @@ struct Tree {
   std::vector<TreeNode> nodes;
   std::vector<float> values;  ///< n_outputs per node
   std::vector<std::uint32_t> categories;  ///< category sets of categorical splits (see TreeNode)
+  /// Training weight that reached each node (boosting: hessian sum; trees and forests: rows
+  /// times bootstrap counts and sample weights), which TreeSHAP and cover importance read; empty in trees loaded
+  /// from files written before covers were stored (kind version < 3).
+  std::vector<float> cover;
   std::size_t n_outputs = 1;
   int depth = 0;  ///< longest root-to-leaf path
 
@@ -98,6 +102,16 @@ struct Tree {
   void set_leaf_values(std::size_t i, const float* v) {
     for (std::size_t c = 0; c < n_outputs; ++c) values[i * n_outputs + c] = v[c];
     nodes[i].threshold = v[0];
+  }
+
+  /// Sets `cover` from the weight of the rows that reached each leaf (`weight` has one entry per
+  /// node; internal entries are ignored): a parent covers what its children cover.
+  void set_covers(std::vector<double> weight) {
+    for (std::size_t i = nodes.size(); i-- > 0;)
+      if (!is_leaf(i))
+        weight[i] = weight[static_cast<std::size_t>(nodes[i].left)] + weight[static_cast<std::size_t>(nodes[i].right)];
+    cover.resize(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) cover[i] = static_cast<float>(weight[i]);
   }
 
   /// Appends the category set of a split on a feature with k categories: bins[c >> 6] bit
@@ -162,6 +176,11 @@ struct Tree {
       nd.right = new_id[static_cast<std::size_t>(nd.right)];
       renumbered[j] = nd;
       for (std::size_t c = 0; c < k; ++c) renumbered_values[j * k + c] = values[old * k + c];
+    }
+    if (!cover.empty()) {
+      std::vector<float> renumbered_cover(n);
+      for (std::size_t j = 0; j < n; ++j) renumbered_cover[j] = cover[static_cast<std::size_t>(order[j])];
+      cover = std::move(renumbered_cover);
     }
     nodes = std::move(renumbered);
     values = std::move(renumbered_values);

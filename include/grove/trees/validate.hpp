@@ -63,6 +63,17 @@ inline std::string check_split_node(const trees::Tree& t, std::size_t i, const T
   return {};
 }
 
+// Covers: none (files before kind version 3) or one finite, non-negative weight per node.
+inline std::string check_covers(const trees::Tree& t) {
+  if (t.cover.empty()) return {};
+  if (t.cover.size() != t.nodes.size())
+    return "tree has " + std::to_string(t.cover.size()) + " covers for " + std::to_string(t.nodes.size()) + " nodes";
+  for (std::size_t i = 0; i < t.cover.size(); ++i)
+    if (!(t.cover[i] >= 0.0f && std::isfinite(t.cover[i])))
+      return "node " + std::to_string(i) + " cover " + format_number(t.cover[i]) + " is out of range";
+  return {};
+}
+
 /// Checks a loaded tree; returns an empty string or what is wrong.
 inline std::string check_tree(const trees::Tree& t, const TreeChecks& c) {
   const std::size_t n = t.nodes.size();
@@ -71,6 +82,8 @@ inline std::string check_tree(const trees::Tree& t, const TreeChecks& c) {
   if (t.n_outputs == 0 || t.values.size() != n * t.n_outputs)
     return "tree values: " + std::to_string(t.values.size()) + " for " + std::to_string(n) + " nodes x " +
            std::to_string(t.n_outputs) + " outputs";
+  const std::string bad_cover = check_covers(t);
+  if (!bad_cover.empty()) return bad_cover;
   // Children always come after their parent, so one forward pass sees every parent first.
   std::vector<std::uint8_t> parents(n, 0);
   std::vector<int> depth(n, 0);
