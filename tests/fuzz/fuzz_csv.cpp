@@ -81,8 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_consistent(ds);
   if (!ds.skipped_rows.empty()) return 0;  // a skipped row may have added a category: no exact reload
   // A schema matches columns by name, so a file with repeated names cannot be reloaded with one.
+  // Dropped columns count too: their names are still in the header the reload reads.
   std::vector<std::string> names = ds.feature_names;
   if (ds.has_target()) names.push_back(ds.target_name);
+  for (const auto& c : ds.dropped_columns) names.push_back(c.name);
   std::sort(names.begin(), names.end());
   if (std::adjacent_find(names.begin(), names.end()) != names.end()) return 0;
   // Load again with the schema: whole, and in batches. Both must reproduce the values.
