@@ -78,9 +78,9 @@ inline ScoreResult score_csv(const grove::serving::Model& model, const ScoreOpti
   grove::data::CsvReader<float> reader(o.csv_path, scoring_csv_options(model, o));
   const std::size_t d = model.n_features();
   if (reader.n_features() != d)
-    grove::detail::throw_format_error("grove-predict: '" + o.csv_path + "' has " + std::to_string(reader.n_features()) +
-                                      " feature columns, the model takes " + std::to_string(d) +
-                                      " (a model saved without a schema reads the columns by position)");
+    throw grove::FormatError("grove-predict: '" + o.csv_path + "' has " + std::to_string(reader.n_features()) +
+                             " feature columns, the model takes " + std::to_string(d) +
+                             " (a model saved without a schema reads the columns by position)");
   const bool classifier = model.task() == grove::serving::Task::Classification;
   const bool proba = o.proba && classifier;
   const std::size_t k = model.n_classes();
@@ -131,7 +131,7 @@ inline ScoreResult score_csv(const grove::serving::Model& model, const ScoreOpti
     out << text;
   }
   out.flush();
-  if (!out) grove::detail::throw_format_error("grove-predict: writing the predictions failed");
+  if (!out) throw grove::FormatError("grove-predict: writing the predictions failed");
   return result;
 }
 
