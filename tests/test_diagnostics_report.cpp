@@ -236,8 +236,23 @@ TEST_CASE("write_svg(history): loss curves with the early-stopping point marked"
   CHECK(xml_ok(path));
   CHECK(s.find("data-label=\"train_loss\"") != std::string::npos);
   CHECK(s.find("data-label=\"val_loss\"") != std::string::npos);
-  CHECK(s.find(">early stop: step 30</text>") != std::string::npos);
+  CHECK(s.find(">best: step 30</text>") != std::string::npos);  // no stop_step: the best step, not a stop
+  CHECK(s.find("early stop") == std::string::npos);
   CHECK(s.find(">best val_loss 0.4</text>") != std::string::npos);
+
+  // Two validation series share the validation colour: the second one is dashed.
+  History two = h;
+  for (std::size_t t = 0; t < h.series("val_loss").size(); ++t) two.log(t, "val_accuracy", 0.5);
+  const std::string shared = to_svg(two);
+  const auto dashed = [&](const std::string& label) {
+    const std::size_t at = shared.find("data-label=\"" + label + "\"");
+    REQUIRE(at != std::string::npos);
+    const std::size_t end = shared.find("</g>", at);  // the series' group: its path and markers
+    return shared.substr(at, end - at).find("stroke-dasharray") != std::string::npos;
+  };
+  CHECK_FALSE(dashed("val_loss"));
+  CHECK(dashed("val_accuracy"));
+  CHECK_FALSE(dashed("train_loss"));
 
   EarlyStopping es({.monitor = "val_loss", .patience = 5});
   for (std::size_t t = 0; t <= 60 && !es.should_stop(); ++t) es.update(t, h.series("val_loss")[t]);

@@ -159,11 +159,15 @@ inline std::string to_svg(const History& h, const HistoryPlotOptions& options = 
   io::SvgPlot plot({.width = options.width, .height = options.height, .title = options.title,
                     .x_label = options.x_label, .y_label = options.y_label, .log_y = options.log_y});
   std::vector<std::string> names = options.series.empty() ? h.names() : options.series;
+  std::vector<std::string> used;  // a colour already drawn (val_loss and val_accuracy): dash the next
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto& v = h.series(names[i]);  // ValueError naming the known series when absent
     const auto& s = h.steps(names[i]);
     std::vector<double> x(s.begin(), s.end());
-    plot.line(names[i], x, v, {.color = detail::series_color(names[i]), .markers = v.size() <= 60});
+    const std::string color = detail::series_color(names[i]);
+    const bool repeat = std::find(used.begin(), used.end(), color) != used.end();
+    used.push_back(color);
+    plot.line(names[i], x, v, {.color = color, .dash = repeat ? "6 3" : "", .markers = v.size() <= 60});
   }
   std::optional<std::size_t> stop = options.stop_step;
   double stop_value = std::nan("");
@@ -181,7 +185,8 @@ inline std::string to_svg(const History& h, const HistoryPlotOptions& options = 
         if (s[i] == *stop) stop_value = v[i];
   }
   if (stop) {
-    plot.vline(static_cast<double>(*stop), "early stop: step " + std::to_string(*stop));
+    // Only an explicit stop_step is an early stop; otherwise the line marks the best step.
+    plot.vline(static_cast<double>(*stop), (options.stop_step ? "early stop: step " : "best: step ") + std::to_string(*stop));
     if (std::isfinite(stop_value))
       plot.marker(static_cast<double>(*stop), stop_value, "best " + options.monitor + " " + detail::fmt(stop_value, 4));
   }
