@@ -1,4 +1,5 @@
 // Trees: criteria and the split finder on hand-computed histograms.
+#include <grove/core/rng.hpp>
 #include <grove/trees/criterion.hpp>
 #include <grove/trees/split_finder.hpp>
 
@@ -150,4 +151,49 @@ TEST_CASE("SplitFinder: squared error on (sum w*y, sum w)") {
   CHECK(s.bin == 0);
   CHECK(s.gain == doctest::Approx(19.2));
   CHECK(s.left == std::vector<double>{2, 2});
+}
+
+namespace {
+// The same criterion under another type: scan_thresholds takes its general path (consider() per
+// candidate) instead of the batched one NewtonCriterion gets.
+struct GeneralNewton : NewtonCriterion {};
+}  // namespace
+
+TEST_CASE("scan_thresholds: the batched Newton scan picks what the general scan picks, bit for bit") {
+  grove::Rng rng(11);
+  int checked = 0, with_missing = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t n_bins = 1 + rng.below(255);
+    std::vector<double> hist(2 * (n_bins + 1), 0.0);
+    const bool missing = trial % 2 == 1;
+    for (std::size_t b = 0; b <= n_bins; ++b) {
+      if (b == n_bins && !missing) break;
+      if (rng.below(3) == 0) continue;  // empty bins: skipped candidates
+      hist[2 * b] = rng.uniform(-5.0, 5.0);
+      hist[2 * b + 1] = rng.uniform(0.0, 3.0);
+    }
+    double total[2] = {0.0, 0.0};
+    for (std::size_t b = 0; b <= n_bins; ++b)
+      for (int c = 0; c < 2; ++c) total[c] += hist[2 * b + c];
+    const double l2 = trial % 3 == 0 ? 0.0 : 1.0, min_weight = trial % 5 == 0 ? 2.0 : 0.0;
+    const std::size_t lo = trial % 4 == 0 ? rng.below(n_bins) : 0;
+    const std::size_t hi = trial % 4 == 0 ? lo + rng.below(n_bins - lo) : n_bins - 1;
+    NewtonCriterion batched{l2};
+    GeneralNewton general;
+    general.l2 = l2;
+    const NodeStats node{total, batched.score(total, total[1]) - 0.5};
+    const FeatureBins f{hist.data(), n_bins, lo, hi, 7};
+    SplitChoice a, b;
+    scan_thresholds(batched, node, f, min_weight, a);
+    scan_thresholds(general, node, f, min_weight, b);
+    CHECK(a.gain == b.gain);
+    CHECK(a.feature == b.feature);
+    CHECK(a.bin == b.bin);
+    CHECK(a.default_left == b.default_left);
+    CHECK(a.left == b.left);
+    checked += a.feature >= 0;
+    with_missing += a.feature >= 0 && missing && a.default_left;
+  }
+  CHECK(checked > 300);      // most trials found a split: the comparison is not of empty choices
+  CHECK(with_missing > 20);  // and some sent the missing values left
 }
