@@ -175,6 +175,39 @@ TEST_CASE("GradientBoostingRegressor: absolute error ignores outliers") {
   CHECK(l2.predict_row(std::span<const float>(&a, 1)) > 5.0f);
 }
 
+TEST_CASE("GradientBoostingClassifier: min_samples_leaf bounds the rows of every leaf") {
+  // x = 0..99, the 6 rows below 6 are positive. One round: hessians are equal (p is the base
+  // rate everywhere), so the row estimate from the hessian is exact. Rows that end in one leaf
+  // get one prediction; with min_samples_leaf = 10 no prediction is shared by fewer than 10
+  // rows, without it the 6 positives get a leaf of their own.
+  std::vector<float> x(100), y(100);
+  for (std::size_t i = 0; i < 100; ++i) {
+    x[i] = static_cast<float>(i);
+    y[i] = i < 6 ? 1.0f : 0.0f;
+  }
+  const auto smallest_leaf = [&](std::size_t min_samples_leaf) {
+    GradientBoostingClassifier m({.n_estimators = 1, .max_depth = 4, .l2 = 0.0, .min_child_weight = 0.0,
+                                  .min_samples_leaf = min_samples_leaf});
+    m.fit(column(x), vec(y));
+    std::vector<float> p = m.predict_proba(column(x)).to_vector();
+    std::vector<std::size_t> counts;
+    for (std::size_t i = 0; i < 100;) {  // predictions are piecewise constant in x
+      std::size_t j = i;
+      while (j < 100 && p[2 * j + 1] == p[2 * i + 1]) ++j;
+      counts.push_back(j - i);
+      i = j;
+    }
+    return *std::min_element(counts.begin(), counts.end());
+  };
+  CHECK(GradientBoostingClassifierParams{}.min_samples_leaf == 0);
+  CHECK(smallest_leaf(0) == 6);
+  CHECK(smallest_leaf(10) >= 10);
+  CHECK(smallest_leaf(40) >= 40);
+  GradientBoostingClassifier m({.n_estimators = 1, .min_samples_leaf = 60});  // 100 rows: no two children of 60
+  m.fit(column(x), vec(y));
+  CHECK(m.trees()[0].nodes.size() == 1);
+}
+
 TEST_CASE("GradientBoostingClassifier: learns a nonlinear boundary") {
   const Data tr = make_classification(4000, 6, 1), te = make_classification(2000, 6, 2);
   GradientBoostingClassifier m({.n_estimators = 60, .learning_rate = 0.2, .max_depth = 4});

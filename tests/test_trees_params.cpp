@@ -158,7 +158,7 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(p.learning_rate == 0.05);
   CHECK(p.loss == Loss::AbsoluteError);
   const auto all = get_params(p);
-  REQUIRE(all.size() == 22);
+  REQUIRE(all.size() == 23);
   CHECK(all[0] == std::pair<std::string, std::string>{"n_estimators", "100"});
   CHECK(all[1] == std::pair<std::string, std::string>{"learning_rate", "0.05"});
   CHECK(all[12] == std::pair<std::string, std::string>{"loss", "absolute_error"});
@@ -167,7 +167,8 @@ TEST_CASE("set_param / get_params: every parameter by name, as text") {
   CHECK(all[18] == std::pair<std::string, std::string>{"l1", "0"});
   CHECK(all[19] == std::pair<std::string, std::string>{"monotone_constraints", ""});
   CHECK(all[20] == std::pair<std::string, std::string>{"quantile", "0.5"});
-  CHECK(all.back() == std::pair<std::string, std::string>{"huber_delta", "1"});
+  CHECK(all[21] == std::pair<std::string, std::string>{"huber_delta", "1"});
+  CHECK(all.back() == std::pair<std::string, std::string>{"min_samples_leaf", "0"});
   set_param(p, "l1", "0.5");
   CHECK(p.l1 == 0.5);
   set_param(p, "monotone_constraints", "1,-1,0");

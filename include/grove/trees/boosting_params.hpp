@@ -28,6 +28,7 @@ struct BoostingClassification {
   static constexpr Loss kLoss = Loss::LogLoss;
   static constexpr Interval kLosses{4, 4};  ///< log_loss
   static constexpr double kMinChildWeight = 1.0;
+  static constexpr std::size_t kMinSamplesLeaf = 0;
 };
 struct BoostingRegression {
   static constexpr bool kClassifier = false;
@@ -37,6 +38,7 @@ struct BoostingRegression {
   // per leaf: scikit-learn's and LightGBM's min_samples_leaf / min_data_in_leaf. With 1, small data overfits (diabetes, 442
   // rows: R^2 0.32 vs HistGradientBoosting's 0.39; 0.39 with 20; benchmarks/RESULTS.md).
   static constexpr double kMinChildWeight = 20.0;
+  static constexpr std::size_t kMinSamplesLeaf = 0;  ///< min_child_weight 20 already is 20 rows for these losses
 };
 
 /// Parameters of GradientBoostingClassifier / GradientBoostingRegressor (fields in the order
@@ -73,6 +75,10 @@ struct GradientBoostingParams {
   std::vector<int> monotone_constraints = {};
   double quantile = 0.5;                  ///< loss quantile: the level predicted, (0, 1)
   double huber_delta = 1.0;               ///< loss huber: residuals beyond this count linearly, > 0
+  /// Least rows per child (0: off), estimated from the hessian as LightGBM does: a child's rows
+  /// are taken as its hessian share of the node's rows. A row bound where min_child_weight is
+  /// not one: log-loss hessians p(1 - p) shrink as training fits.
+  std::size_t min_samples_leaf = Task::kMinSamplesLeaf;
 };
 
 /// Parameters of GradientBoostingClassifier (logistic loss for 2 classes, softmax above).
@@ -103,7 +109,8 @@ inline constexpr auto kBoostingFields = std::tuple_cat(std::tuple{
     param_field("l1", &P::l1, Interval{0}),
     param_field("monotone_constraints", &P::monotone_constraints, Interval{-1, 1}),
     param_field("quantile", &P::quantile, Interval{0, 1, true, true}),
-    param_field("huber_delta", &P::huber_delta, Interval{0, std::numeric_limits<double>::infinity(), true})});
+    param_field("huber_delta", &P::huber_delta, Interval{0, std::numeric_limits<double>::infinity(), true}),
+    param_field("min_samples_leaf", &P::min_samples_leaf, Interval{0, 1048576})});
 
 /// The fields a kind version 1 file stored, in order, before the engine state.
 inline constexpr std::array<std::string_view, 12> kBoostingFieldsV1 = {

@@ -52,6 +52,7 @@ BoostingConfig boosting_config(const trees::GradientBoostingParams<Task>& p) {
   g.max_depth = p.max_depth;
   g.max_leaves = p.max_leaves;
   g.min_weight = p.min_child_weight;
+  g.min_rows = static_cast<double>(p.min_samples_leaf);
   g.min_split_gain = p.min_split_gain;
   g.categorical = {p.max_cat_to_onehot, p.max_cat_threshold, p.cat_smooth, p.min_data_per_category};
   g.monotone.assign(p.monotone_constraints.begin(), p.monotone_constraints.end());

@@ -135,7 +135,7 @@ private:
 
   bool can_split(const Open& o) const {
     if (p_.max_depth > 0 && o.depth >= p_.max_depth) return false;
-    if (o.rows < 2) return false;
+    if (o.rows < 2 || o.rows < 2 * p_.min_rows) return false;
     const double w = node_weight(p_.criterion, o.sums.data());
     return w > 0.0 && w >= 2.0 * p_.min_weight;
   }

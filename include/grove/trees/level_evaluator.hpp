@@ -30,6 +30,7 @@ struct GrowerParams {
   int max_depth = 6;              ///< 0: unlimited
   std::size_t max_leaves = 0;     ///< 0: depth-wise growth; else leaf-wise, best gain first
   double min_weight = 0.0;        ///< least criterion weight per child (hessian, weighted rows)
+  double min_rows = 0.0;          ///< least rows per child, estimated from its weight share (0: off)
   double min_split_gain = 0.0;
   std::size_t node_features = 0;  ///< features drawn per node (0: every allowed feature)
   std::size_t histogram_budget = std::size_t{64} << 20;  ///< bytes of kept histograms per grower
@@ -75,7 +76,7 @@ protected:
 
   LevelEvaluator(const trees::BinMapper& mapper, const trees::BinnedMatrix& data, GrowerParams params)
       : mapper_(mapper), data_(data), p_(params),
-        finder_(params.criterion, params.min_weight, params.categorical, params.monotone) {}
+        finder_(params.criterion, params.min_weight, params.categorical, params.monotone, params.min_rows) {}
 
   std::size_t C() const noexcept { return p_.criterion.channels; }
 

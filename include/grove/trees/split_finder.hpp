@@ -158,8 +158,8 @@ class SplitFinder {
 public:
   SplitFinder() = default;
   SplitFinder(CriterionSpec spec, double min_weight, CategoricalSplits categorical = {},
-              std::vector<std::int8_t> monotone = {})
-      : spec_(spec), min_weight_(min_weight), cat_(categorical), monotone_(std::move(monotone)) {}
+              std::vector<std::int8_t> monotone = {}, double min_rows = 0.0)
+      : spec_(spec), min_weight_(min_weight), min_rows_(min_rows), cat_(categorical), monotone_(std::move(monotone)) {}
 
   const CriterionSpec& criterion() const noexcept { return spec_; }
 
@@ -167,12 +167,20 @@ public:
   void find(const NodeStats& node, const FeatureBins& f, SplitChoice& best) const {
     // Two dispatches, so the numeric scan is compiled as tightly as if it were alone.
     if (f.categorical) {
-      with_criterion(spec_, [&](const auto& crit) { scan_categories(crit, node, f, min_weight_, cat_, best); });
+      with_criterion(spec_, [&](const auto& crit) { scan_categories(crit, node, f, min_weight(crit, node), cat_, best); });
       return;
     }
     FeatureBins g = f;
     g.monotone = monotone(f.feature);
-    with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, g, min_weight_, best); });
+    with_criterion(spec_, [&](const auto& crit) { scan_thresholds(crit, node, g, min_weight(crit, node), best); });
+  }
+
+  /// The least weight a child of `node` may have: min_weight, and with min_rows set the weight
+  /// of that many rows at the node's weight per row (LightGBM's row estimate from the hessian).
+  template <class Crit>
+  double min_weight(const Crit& crit, const NodeStats& node) const noexcept {
+    if (!(min_rows_ > 0.0) || !(node.rows > 0.0)) return min_weight_;
+    return std::max(min_weight_, min_rows_ * crit.weight(node.sums) / node.rows);
   }
 
   /// The monotone constraint on feature f (0: none).
@@ -181,6 +189,7 @@ public:
 private:
   CriterionSpec spec_;
   double min_weight_ = 0.0;
+  double min_rows_ = 0.0;
   CategoricalSplits cat_;
   std::vector<std::int8_t> monotone_;
 };
