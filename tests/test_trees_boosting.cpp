@@ -199,7 +199,8 @@ TEST_CASE("GradientBoostingClassifier: min_samples_leaf bounds the rows of every
     }
     return *std::min_element(counts.begin(), counts.end());
   };
-  CHECK(GradientBoostingClassifierParams{}.min_samples_leaf == 0);
+  CHECK(GradientBoostingClassifierParams{}.min_samples_leaf == 20);
+  CHECK(GradientBoostingRegressorParams{}.min_samples_leaf == 0);
   CHECK(smallest_leaf(0) == 6);
   CHECK(smallest_leaf(10) >= 10);
   CHECK(smallest_leaf(40) >= 40);

@@ -14,7 +14,7 @@ The data (HIGGS-like, 28 float features, as trees_compare.py) and the fold of ev
 its own process, alternating grove/sklearn (ABBA order); before every timed pair the 1-minute load
 average must be below 0.3, or the script refuses (--allow-load runs anyway, for a smoke test,
 and marks the figures NOT TIMINGS). Leaf constraints stay at each library's default (grove
-min_child_weight 1 on the hessian, HGB min_samples_leaf 20).
+min_child_weight 1 on the hessian and min_samples_leaf 20 estimated rows, HGB min_samples_leaf 20).
 
 Usage: grid_search_compare.py <build dir> [--rows 20000] [--rounds 100] [--threads 2]
        [--repeat 3] [--sklearn-jobs] [--data-dir /tmp] [--allow-load]

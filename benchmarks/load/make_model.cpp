@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   }
   const auto ds = grove::data::load_csv<float>(csv, {.target = target});
   grove::trees::GradientBoostingClassifier m(
-      {.n_estimators = rounds, .learning_rate = 0.1, .max_depth = depth, .max_bins = 255, .l2 = 1.0, .min_child_weight = 1.0});
+      {.n_estimators = rounds, .learning_rate = 0.1, .max_depth = depth, .max_bins = 255, .l2 = 1.0, .min_child_weight = 1.0,
+       .min_samples_leaf = 0});  // XGBoost's settings: no row bound
   m.fit(ds);  // keeps the schema: grove-predict matches columns by name
   m.save(out);
   std::cout << "grove_load_model: " << rounds << " rounds, depth " << depth << ", " << ds.size() << " rows, "

@@ -4,6 +4,7 @@
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
+#include "grove/core/memory.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/core/progress.hpp"
 #include "grove/core/rng.hpp"

@@ -22,6 +22,7 @@
 #include "grove/core/check.hpp"
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
+#include "grove/core/memory.hpp"
 #include "grove/core/shape.hpp"
 #include "grove/data/csv_number.hpp"
 #include "grove/data/csv_options.hpp"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "grove/core/error.hpp"
+#include "grove/core/memory.hpp"
 #include "grove/core/parallel.hpp"
 
 namespace grove::detail {
@@ -297,7 +298,7 @@ struct BinnedMatrix {
     b.n_rows = n;
     b.n_features = d;
     const std::size_t groups = b.n_groups();
-    b.words.resize(groups * n);
+    detail::resize_huge(b.words, groups * n);  // read at a node's scattered rows: 4 KB pages miss the TLB
     constexpr std::size_t kBlock = 1 << 15;
     const std::size_t blocks = (n + kBlock - 1) / kBlock;
     parallel_for_chunks(blocks * groups, [&](std::size_t task) {

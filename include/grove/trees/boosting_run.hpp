@@ -14,6 +14,7 @@
 
 #include "grove/core/error.hpp"
 #include "grove/core/format.hpp"
+#include "grove/core/memory.hpp"
 #include "grove/core/parallel.hpp"
 #include "grove/core/progress.hpp"
 #include "grove/core/rng.hpp"
@@ -124,14 +125,16 @@ private:
     } else {
       b_.base = base_scores(b_.loss, b_.K, train_.y.data(), n_, train_.weights(), cfg_.shape);
     }
-    margin_.resize(n_ * b_.K);
+    // Margins and statistics are read and written at each leaf's (scattered) rows: huge pages.
+    resize_huge(margin_, n_ * b_.K);
     for (std::size_t i = 0; i < n_; ++i)
       for (std::size_t k = 0; k < b_.K; ++k) margin_[i * b_.K + k] = b_.base[k];
     const std::size_t nv = val_ ? val_->rows() : 0;
     val_margin_.resize(nv * b_.K);
     for (std::size_t i = 0; i < nv; ++i)
       for (std::size_t k = 0; k < b_.K; ++k) val_margin_[i * b_.K + k] = b_.base[k];
-    stats_.assign(b_.K, std::vector<float>(2 * n_));
+    stats_.resize(b_.K);
+    for (std::vector<float>& s : stats_) resize_huge(s, 2 * n_);
     all_features_.resize(d_);
     for (std::size_t f = 0; f < d_; ++f) all_features_[f] = static_cast<std::uint32_t>(f);
   }
