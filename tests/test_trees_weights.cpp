@@ -81,9 +81,10 @@ TEST_CASE("sample_weight: a weight of 2 fits the same model as the row written t
   Data cls = data, cls_dup = dup;
   for (float& v : cls.y) v = v > 1.0f ? 1.0f : 0.0f;
   for (float& v : cls_dup.y) v = v > 1.0f ? 1.0f : 0.0f;
-  GradientBoostingClassifier gw({.n_estimators = 6, .max_depth = 3});
+  // min_samples_leaf counts rows, not weight (as scikit-learn's and LightGBM's): off here.
+  GradientBoostingClassifier gw({.n_estimators = 6, .max_depth = 3, .min_samples_leaf = 0});
   gw.fit(cls.X(), cls.Y(), {.sample_weight = w});
-  GradientBoostingClassifier gd({.n_estimators = 6, .max_depth = 3});
+  GradientBoostingClassifier gd({.n_estimators = 6, .max_depth = 3, .min_samples_leaf = 0});
   gd.fit(cls_dup.X(), cls_dup.Y());
   check_same_trees(gw.trees(), gd.trees());
   DecisionTreeClassifier tw({.max_depth = 4, .criterion = Criterion::Entropy});
@@ -249,9 +250,9 @@ TEST_CASE("sample_weight: regression trees, forests without bootstrap and softma
   Data cls = data, cls_dup = dup;
   for (float& v : cls.y) v = v > 1.5f ? 2.0f : (v > 0.75f ? 1.0f : 0.0f);
   for (float& v : cls_dup.y) v = v > 1.5f ? 2.0f : (v > 0.75f ? 1.0f : 0.0f);
-  GradientBoostingClassifier gw({.n_estimators = 4, .max_depth = 2});
+  GradientBoostingClassifier gw({.n_estimators = 4, .max_depth = 2, .min_samples_leaf = 0});  // counts rows
   gw.fit(cls.X(), cls.Y(), {.sample_weight = w});
-  GradientBoostingClassifier gd({.n_estimators = 4, .max_depth = 2});
+  GradientBoostingClassifier gd({.n_estimators = 4, .max_depth = 2, .min_samples_leaf = 0});
   gd.fit(cls_dup.X(), cls_dup.Y());
   check_same_trees(gw.trees(), gd.trees());
 }
