@@ -254,3 +254,22 @@ TEST_CASE("Progress: draws label, counts and extra text; silent when disabled") 
   CHECK(std::ftell(g) == 0);
   std::fclose(g);
 }
+
+TEST_CASE("resize_huge: grows like resize, keeps the contents, fills new slots") {
+  std::vector<double> v = {1.0, 2.0, 3.0};
+  grove::detail::resize_huge(v, 3u << 19, 7.0);  // 12 MB: the aligned middle is advised onto 2 MB pages
+  REQUIRE(v.size() == std::size_t{3} << 19);
+  CHECK(v[0] == 1.0);
+  CHECK(v[2] == 3.0);
+  CHECK(v[3] == 7.0);
+  CHECK(v.back() == 7.0);
+  const double* data = v.data();
+  grove::detail::resize_huge(v, 10, 9.0);  // shrinking keeps the storage, as resize does
+  CHECK(v.size() == 10);
+  CHECK(v.data() == data);
+  CHECK(v[9] == 7.0);
+  grove::detail::advise_huge_pages(v.data(), 0);  // nothing to advise: a no-op
+  std::vector<std::uint32_t> empty;
+  grove::detail::resize_huge(empty, 0);
+  CHECK(empty.empty());
+}
