@@ -216,15 +216,18 @@ TEST_CASE("write_svg(curve): valid XML with both series, bands, fit, legend and 
                   grove::detail::fmt(d.projected_val_score_2x_lo, 3) + ", " + grove::detail::fmt(d.projected_val_score_2x_hi, 3) + "]") != std::string::npos);
 }
 
-TEST_CASE("to_svg(curve): log axis only when the sizes span more than a decade; y fitted to the data") {
+TEST_CASE("to_svg(curve): log axis only when the drawn sizes span more than a decade; y fitted to the data") {
   LearningCurve c = sample_curve();  // sizes 50..400: less than a decade
   c.baseline_score = 0.1;            // far below the curve: marked at the edge, the axis not stretched
-  const std::string s = to_svg(c);
+  const std::string s = to_svg(c, {.show_fit = false});
   CHECK(s.find("(log scale)") == std::string::npos);
   CHECK(s.find(">trivial baseline 0.1 (below)</text>") != std::string::npos);
   CHECK(s.find(">0.2</text>") == std::string::npos);  // no tick near the baseline
-  c.train_sizes = {20, 50, 100, 400};
+  // With the projection drawn out to 10x (4,000) the axis spans 80x: log.
   CHECK(to_svg(c).find(">training samples (log scale)</text>") != std::string::npos);
+  CHECK(to_svg(c, {.log_x = false}).find("(log scale)") == std::string::npos);
+  c.train_sizes = {20, 50, 100, 400};
+  CHECK(to_svg(c, {.show_fit = false}).find(">training samples (log scale)</text>") != std::string::npos);
   CHECK(to_svg(c, {.log_x = false}).find("(log scale)") == std::string::npos);
 }
 

@@ -25,7 +25,8 @@ struct CurvePlotOptions {
   std::string title = "Learning curve";
   double width = 760;
   double height = 480;
-  /// Log-scaled training-size axis; unset: log when the sizes span more than a decade.
+  /// Log-scaled training-size axis; unset: log when the drawn sizes span more than a decade
+  /// (with the projection shown they reach 10× the largest measured size).
   std::optional<bool> log_x = {};
   bool show_fit = true;   ///< the projection (dashed) with its 95% band, out to 10× the largest size
   /// Diagnosis whose fit to draw; when null and show_fit is set, diagnose(curve) is run.
@@ -72,7 +73,14 @@ namespace grove::diag {
 inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& options = {}) {
   std::vector<double> x(c.train_sizes.begin(), c.train_sizes.end());
   const std::size_t m = x.size();
-  const bool log_x = options.log_x.value_or(m >= 2 && x.back() > 10 * x.front());
+  Diagnosis own;
+  const Diagnosis* d = options.diagnosis;
+  if (options.show_fit && m > 0 && !d) {
+    own = diagnose(c);
+    d = &own;
+  }
+  const bool fit = options.show_fit && m > 0 && d && d->projection.ok;
+  const bool log_x = options.log_x.value_or(m >= 1 && (fit ? 10 : 1) * x.back() > 10 * x.front());
   bool is_loss = false, negated = false;
   const std::string metric = detail::metric_words(c.scoring, c.greater_is_better, is_loss, negated);
   io::SvgPlot plot({.width = options.width, .height = options.height, .title = options.title,
@@ -98,13 +106,6 @@ inline std::string to_svg(const LearningCurve& c, const CurvePlotOptions& option
   };
   for (std::size_t i = 0; i < m; ++i) take(tlo[i]), take(thi[i]), take(vlo[i]), take(vhi[i]);
 
-  Diagnosis own;
-  const Diagnosis* d = options.diagnosis;
-  if (options.show_fit && m > 0 && !d) {
-    own = diagnose(c);
-    d = &own;
-  }
-  const bool fit = options.show_fit && m > 0 && d && d->projection.ok;
   if (fit) {
     const Projection& p = d->projection;
     // Drawn over the sizes it was fitted on (the smallest ones are left out of the fit) and on.
