@@ -203,10 +203,10 @@ TEST_CASE("project_curve: ill-behaved curves are unreliable and say why") {
   CHECK(zig.reason.rfind("the curve is too irregular for its fold noise", 0) == 0);
 }
 
-TEST_CASE("project_curve: a still-steepening curve keeps 2x and 4x but flags 10x, saying why") {
+TEST_CASE("project_curve: a still-steepening curve keeps its 10x value with a caveat, or flags it on request") {
   // Error 0.9 / (1 + (n/500)^1.2): a curve leaving its chance plateau (ten classes), whose
   // log-log slope grows from about −0.05 to −0.37 over the anchors. Every family flattens from
-  // the last point on, so 10x the data cannot be told.
+  // the last point on, so the far values are the least certain.
   const std::vector<std::size_t> sizes = {16, 23, 32, 46, 64, 91, 128, 182, 256};
   std::vector<double> val;
   for (auto s : sizes) val.push_back(1.0 - 0.9 / (1.0 + std::pow(static_cast<double>(s) / 500, 1.2)));
@@ -214,25 +214,48 @@ TEST_CASE("project_curve: a still-steepening curve keeps 2x and 4x but flags 10x
   const Projection p = project_curve(c);
   REQUIRE(p.ok);
   CHECK(p.reliable);
-  CHECK(p.trusted_size == doctest::Approx(1024));
-  CHECK(p.reliable_at(512));
-  CHECK(p.reliable_at(1024));
-  CHECK_FALSE(p.reliable_at(2560));
-  CHECK(p.reason_at(512).empty());
-  CHECK(p.reason_at(2560).rfind("the curve is still steepening (its log-log slope went from -0.", 0) == 0);
-  CHECK(p.reason_at(2560).find("so the value beyond 1024 samples cannot be told from these points") != std::string::npos);
+  CHECK(std::isinf(p.trusted_size));
+  CHECK(p.reliable_at(2560));
+  CHECK(p.reason_at(2560).empty());
+  CHECK(p.far_reason.empty());
+  CHECK(p.far_note.rfind("the curve is still steepening (its log-log slope went from -0.", 0) == 0);
+  CHECK(p.far_note.find("between n = 32 and 256) while every curve family flattens from here, so the far values are "
+                        "the least certain") != std::string::npos);
+  // The 10x value and its interval are given, with the caveat beside them.
   const Diagnosis d = diagnose(c);
   CHECK(d.projection_reliable);
-  CHECK_FALSE(d.projection_reliable_10x);
-  CHECK(d.projection_note_10x == p.far_reason);
+  CHECK(d.projection_reliable_10x);
+  CHECK(d.projection_note_10x == p.far_note);
   CHECK(d.more_data_helps);
-  CHECK(d.summary.find("What 10x the data gives cannot be told: the curve is still steepening") != std::string::npos);
-  CHECK(to_json(d).find("\"projection_reliable_10x\":false") != std::string::npos);
-  // With five times the fold noise the bend is within the noise: 10x stays trusted.
+  CHECK(d.projected_val_score_10x > d.projected_val_score_2x);
+  CHECK(d.projected_val_score_10x_lo < d.projected_val_score_10x);
+  CHECK(d.projected_val_score_10x_hi > d.projected_val_score_10x);
+  CHECK(d.summary.find(", and 10x the data to ") != std::string::npos);
+  CHECK(d.summary.find("(the curve is still steepening") != std::string::npos);
+  CHECK(to_json(d).find("\"projection_reliable_10x\":true") != std::string::npos);
+  // trusted_size_steep = 4 withholds the 10x value, keeps 2x and 4x, and says why.
+  const Projection q = project_curve(c, {.trusted_size_steep = 4});
+  CHECK(q.reliable);
+  CHECK(q.trusted_size == doctest::Approx(1024));
+  CHECK(q.reliable_at(512));
+  CHECK(q.reliable_at(1024));
+  CHECK_FALSE(q.reliable_at(2560));
+  CHECK(q.reason_at(512).empty());
+  CHECK(q.reason_at(2560).rfind("the curve is still steepening (its log-log slope went from -0.", 0) == 0);
+  CHECK(q.reason_at(2560).find("so the value beyond 1024 samples cannot be told from these points") != std::string::npos);
+  const Diagnosis dq = diagnose(c, {.projection = {.trusted_size_steep = 4}});
+  CHECK(dq.projection_reliable);
+  CHECK_FALSE(dq.projection_reliable_10x);
+  CHECK(dq.projection_note_10x == q.far_reason);
+  CHECK(dq.summary.find("What 10x the data gives cannot be told: the curve is still steepening") != std::string::npos);
+  CHECK(to_json(dq).find("\"projection_reliable_10x\":false") != std::string::npos);
+  // With five times the fold noise the bend is within the noise: no caveat.
   const LearningCurve noisy = curve_from(sizes, val, 0.05);
-  CHECK(project_curve(noisy).reliable_at(2560));
-  // A threshold beyond any t-statistic never flags.
-  CHECK(project_curve(c, {.steepening_t = 1e9}).reliable_at(2560));
+  CHECK(project_curve(noisy).far_note.empty());
+  CHECK(project_curve(noisy, {.trusted_size_steep = 4}).reliable_at(2560));
+  // A threshold beyond any t-statistic never notes or flags.
+  CHECK(project_curve(c, {.steepening_t = 1e9, .trusted_size_steep = 4}).reliable_at(2560));
+  CHECK(project_curve(c, {.steepening_t = 1e9}).far_note.empty());
 }
 
 TEST_CASE("project_curve: below the trivial model but projected to pass it is projected like any other curve") {

@@ -193,7 +193,7 @@ struct Case {
   double truth_time = 0, projected_time = 0;
   bool reliable = true;        // the whole projection
   bool reliable_here = true;   // the projection at this horizon (Projection::reliable_at)
-  std::string reason;          // why not (reason_at)
+  std::string reason;          // why not (reason_at), or the 10x caveat (Projection::far_note)
   std::vector<double> variants;
 };
 
@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
         c.grove = g.score, c.lo = g.lo, c.hi = g.hi, c.sd = pr.error_sd(static_cast<double>(nn));
         c.reliable = pr.reliable, c.reliable_here = pr.reliable_at(static_cast<double>(nn));
         c.reason = pr.reason_at(static_cast<double>(nn));
+        if (c.reliable_here && h == 10 && !pr.far_note.empty()) c.reason = "10x caveat: " + pr.far_note;
         c.pow3 = p3.at(static_cast<double>(nn)).score;
         c.before = t.score(before.predict(static_cast<double>(nn)));
         double tt = 0;
@@ -410,7 +411,7 @@ int main(int argc, char** argv) {
     std::cout << "| " << c.dataset << (c.group == "development" ? "" : " (" + c.group + ")") << " | " << c.learner << " | " << c.cut << " | "
               << f4(t2) << " / " << f4(t4) << " / " << f4(c.truth) << " | " << f4(c.last) << " | " << f4(c.pow3) << " | "
               << f4(c.grove) << " [" << f4(c.lo) << ", " << f4(c.hi) << "] | "
-              << (c.reliable ? (c.reliable_here ? "" : "10x unreliable: " + c.reason) : "unreliable: " + c.reason) << " |\n";
+              << (c.reliable ? (c.reliable_here ? c.reason : "10x unreliable: " + c.reason) : "unreliable: " + c.reason) << " |\n";
   }
 
   if (args.variants) {

@@ -105,8 +105,10 @@ struct Diagnosis {
   /// irregular for its noise). The projected numbers are still filled in, for plots.
   bool projection_reliable = false;
   std::string projection_note;
-  /// Whether the 10x value can be trusted too: false when the projection is unreliable or when
-  /// the curve is still steepening (the 2x value is still given); projection_note_10x says why.
+  /// Whether the 10x value can be trusted too: false when the projection is unreliable or beyond
+  /// its trusted size (ProjectionOptions::trusted_size_steep); projection_note_10x says why, or,
+  /// when it is trusted, gives a caveat on it (a curve still steepening: the 10x value is the
+  /// least certain; Projection::far_note).
   bool projection_reliable_10x = false;
   std::string projection_note_10x;
   /// How much better the model does on its training data than on validation (validation error
@@ -277,7 +279,8 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
          range(d.projected_val_score_2x_lo, d.projected_val_score_2x_hi) + ")" +
          (d.projection_reliable_10x
               ? ", and 10x the data to " + v(d.projected_val_score_10x) + " " +
-                    range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) + "."
+                    range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) +
+                    (d.projection_note_10x.empty() ? "." : " (" + d.projection_note_10x + ").")
               : ". What 10x the data gives cannot be told: " + d.projection_note_10x + ".");
   } else {
     s += "More data of the same kind will help little: twice the data is projected to give " +
@@ -437,7 +440,7 @@ inline Diagnosis diagnose(const LearningCurve& curve, const DiagnoseOptions& opt
   d.projection_reliable = d.projection.reliable;
   d.projection_note = d.projection.reason;
   d.projection_reliable_10x = d.projection.reliable_at(10 * n_max);
-  d.projection_note_10x = d.projection.reason_at(10 * n_max);
+  d.projection_note_10x = d.projection_reliable_10x ? d.projection.far_note : d.projection.reason_at(10 * n_max);
   if (d.projection.ok) {
     auto project = [&](double nn, double& score, double& lo, double& hi) {
       const ProjectedScore ps = d.projection.at(nn);

@@ -114,8 +114,9 @@ inline void print(std::ostream& os, const Diagnosis& d) {
                                      fixed(d.projected_val_score_2x_hi) + "]");
     add("projected score at 10x", fixed(d.projected_val_score_10x) + "  [" + fixed(d.projected_val_score_10x_lo) +
                                       ", " + fixed(d.projected_val_score_10x_hi) + "]" +
-                                      (d.projection_reliable && !d.projection_reliable_10x ? "  unreliable: " + d.projection_note_10x
-                                                                                           : std::string()));
+                                      (!d.projection_reliable || d.projection_note_10x.empty() ? std::string()
+                                       : d.projection_reliable_10x ? "  note: " + d.projection_note_10x
+                                                                   : "  unreliable: " + d.projection_note_10x));
     add("projected gain at 2x (error)", fixed(d.projected_gain_2x) + " vs noise " + fixed(d.noise));
     if (std::isfinite(d.fit_seconds))
       add("fit time now / 2x / 10x", detail::seconds_words(d.fit_seconds) + " / " + detail::seconds_words(d.fit_seconds_2x) +

@@ -60,12 +60,14 @@ struct ProjectionOptions {
   /// Fewer points than this: unreliable ("too few points").
   std::size_t min_points = 4;
   /// A curve whose log-log slope still grows steeper over the fitted anchors (curvature of a
-  /// weighted quadratic in log n, t-statistic below −steepening_t) is trusted only up to
-  /// trusted_size_steep × the largest size (2x and 4x stay, 10x is flagged): every family
-  /// flattens from the last point on, so a far value cannot be told from the points (see
-  /// Projection::reliable_at).
+  /// weighted quadratic in log n, t-statistic below −steepening_t) gets Projection::far_note: every
+  /// family flattens from the last point on, so its far values are the least certain. It is
+  /// trusted only up to trusted_size_steep × the largest size (Projection::reliable_at); the
+  /// default, +inf, keeps the far values: on the curve benchmark the 10x projections of such
+  /// curves were unbiased (median signed error −0.0007) and their 95% intervals covered 95%,
+  /// while the last score, the stand-in for a withheld value, was off by 0.20.
   double steepening_t = 2.0;
-  double trusted_size_steep = 4.0;
+  double trusted_size_steep = std::numeric_limits<double>::infinity();
 };
 
 /// A projected score at n samples with its 95% interval (clipped to the score's range).
@@ -90,10 +92,14 @@ struct Projection {
   bool ok = false;        ///< at least one family fitted
   bool reliable = false;  ///< false: `reason` says why the numbers should not be trusted
   std::string reason;     ///< empty when reliable
-  /// Largest size the projection is trusted at (+inf unless the curve is still steepening);
-  /// beyond it reliable_at(n) is false and far_reason says why.
+  /// Largest size the projection is trusted at (+inf unless the curve is still steepening and
+  /// ProjectionOptions::trusted_size_steep is finite); beyond it reliable_at(n) is false and
+  /// far_reason says why.
   double trusted_size = std::numeric_limits<double>::infinity();
   std::string far_reason;
+  /// A caveat on the far values (empty unless the curve is still steepening): the families
+  /// flatten from the last point on, so the far values are the least certain.
+  std::string far_note;
   CombineRule rule = CombineRule::Average;
   std::vector<CurveFit> fits;            ///< one per family, on the full curve
   std::vector<double> family_weights;    ///< weight of each fit in the combination (sums to 1)
@@ -527,14 +533,20 @@ inline Projection project_curve(const LearningCurve& curve, const ProjectionOpti
   }
   // Still steepening: the log-log slope grows over the fitted anchors (an accelerating curve,
   // typical of small training sets far above their floor). Every family flattens from the last
-  // point on, so the near projection holds but a far one is pessimistic by an unknown amount.
+  // point on, so the far values are the least certain: a caveat, or a flag beyond
+  // trusted_size_steep × the largest size when that is finite.
   const detail::LogLogBend bend = detail::loglog_bend(ce);
   if (bend.ok && bend.t < -options.steepening_t && bend.slope_last < 0) {
-    p.trusted_size = options.trusted_size_steep * p.largest_size;
-    p.far_reason = "the curve is still steepening (its log-log slope went from " + format_number(bend.slope_first, 2) +
-                   " to " + format_number(bend.slope_last, 2) + " between n = " + format_number(ce.n.front()) +
-                   " and " + format_number(ce.n.back()) + ") while every curve family flattens from here, so the value "
-                   "beyond " + format_number(p.trusted_size) + " samples cannot be told from these points";
+    const std::string steep = "the curve is still steepening (its log-log slope went from " +
+                              format_number(bend.slope_first, 2) + " to " + format_number(bend.slope_last, 2) +
+                              " between n = " + format_number(ce.n.front()) + " and " + format_number(ce.n.back()) +
+                              ") while every curve family flattens from here";
+    p.far_note = steep + ", so the far values are the least certain";
+    if (std::isfinite(options.trusted_size_steep)) {
+      p.trusted_size = options.trusted_size_steep * p.largest_size;
+      p.far_reason = steep + ", so the value beyond " + format_number(p.trusted_size) +
+                     " samples cannot be told from these points";
+    }
   }
   return p;
 }
