@@ -415,6 +415,7 @@ pipeline::Evidence gather(const pipeline::LoadedData& d, const Selection& s, con
   e.more_data_helps = c.diag.more_data_helps;
   e.projection_reliable = c.diag.projection_reliable;
   e.projection_note = c.diag.projection_note;
+  e.stays_below_trivial = c.diag.stays_below_trivial;
   e.projected_2x = c.diag.projected_val_score_2x;
   e.curve_rows = c.diag.largest_size;
   e.reproduced = r.identical && r.row_mismatch == 0;

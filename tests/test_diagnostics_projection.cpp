@@ -6,6 +6,7 @@
 #include <grove/diagnostics.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -190,12 +191,6 @@ TEST_CASE("project_curve: ill-behaved curves are unreliable and say why") {
   CHECK_FALSE(few.reliable);
   CHECK(few.reason == "too few points on the curve (3; need 4)");
 
-  // Below the trivial model.
-  LearningCurve below = curve_from(kSizes, {0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.26, 0.27, 0.28}, 1e-3);
-  below.baseline_score = 0.5;
-  const Projection pb = project_curve(below);
-  CHECK_FALSE(pb.reliable);
-  CHECK(pb.reason == "the model scores below a trivial model at the largest size (0.28 vs 0.5)");
 
   // A zig-zag far beyond its fold noise.
   const Projection zig = project_curve(curve_from(kSizes, {0.5, 0.7, 0.55, 0.75, 0.6, 0.8, 0.65, 0.85, 0.86}, 1e-4));
@@ -258,6 +253,28 @@ TEST_CASE("project_curve: a still-steepening curve keeps its 10x value with a ca
   CHECK(project_curve(c, {.steepening_t = 1e9}).far_note.empty());
 }
 
+TEST_CASE("diagnose: below a trivial model for good is projected, and more data is called no help") {
+  // Accuracy creeping from 0.20 to 0.28 against a trivial 0.5: projected, but still below 0.5 at 10x.
+  LearningCurve below = curve_from(kSizes, {0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.26, 0.27, 0.28}, 1e-3);
+  below.baseline_score = 0.5;
+  const Projection pb = project_curve(below);
+  CHECK(pb.reliable);
+  CHECK(pb.reason.empty());
+  const Diagnosis d = diagnose(below);
+  CHECK(d.projection_reliable);
+  CHECK(d.stays_below_trivial);
+  CHECK_FALSE(d.more_data_helps);
+  CHECK(d.projected_val_score_2x > 0.28);  // the projection itself still rises
+  CHECK(d.projected_val_score_10x < 0.5);
+  CHECK(d.summary.find("More data of the same kind will not make this model useful: it scores below a trivial model "
+                       "(0.28 vs 0.5) and is projected to stay below it with 10x the data (") != std::string::npos);
+  CHECK(d.summary.find("the features or the model have to change first.") != std::string::npos);
+  CHECK(to_json(d).find("\"stays_below_trivial\":true") != std::string::npos);
+  // Without a known baseline nothing is below it.
+  below.baseline_score = std::numeric_limits<double>::quiet_NaN();
+  CHECK_FALSE(diagnose(below).stays_below_trivial);
+}
+
 TEST_CASE("project_curve: below the trivial model but projected to pass it is projected like any other curve") {
   // Accuracy 1 − 0.9·(n/64)^(−0.15): 0.41 at 1024 against a trivial 0.5, projected to 0.58 at 10x.
   std::vector<double> val;
@@ -268,6 +285,9 @@ TEST_CASE("project_curve: below the trivial model but projected to pass it is pr
   CHECK(p.reliable);
   CHECK(p.reason.empty());
   CHECK(p.at(10240).score == doctest::Approx(1.0 - 0.9 * std::pow(160.0, -0.15)).epsilon(5e-3));
+  const Diagnosis d = diagnose(c);
+  CHECK_FALSE(d.stays_below_trivial);  // projected to pass the trivial model
+  CHECK(d.more_data_helps);
 }
 
 TEST_CASE("project_curve validates its options") {

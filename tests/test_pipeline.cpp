@@ -562,51 +562,54 @@ TEST_CASE("the summary's decision never contradicts itself") {
           for (Verdict v : {Verdict::Underfitting, Verdict::Overfitting, Verdict::GoodFit, Verdict::Inconclusive})
             for (bool reliable : {true, false})
               for (bool helps : {true, false})
-                for (bool nn : {true, false}) {
-                  if (helps && !reliable) continue;  // diagnose: more_data_helps needs a reliable projection
-                  pipeline::Evidence e;
-                  e.classification = cls;
-                  e.metric = cls ? "accuracy" : "R2";
-                  e.test_score = 0.8;
-                  e.baseline_score = beats ? 0.3 : 0.9;
-                  e.stop = {capped ? 100u : 40u, 100, nn ? "epochs" : "rounds", true};
-                  e.val_loss_still_falling = falling;
-                  e.kind = nn ? grove::diag::ModelKind::NeuralNet : grove::diag::ModelKind::Trees;
-                  e.verdict = v;
-                  e.train_score = 0.99;
-                  e.val_score = 0.8;
-                  e.more_data_helps = helps;
-                  e.projection_reliable = reliable;
-                  e.projection_note = "too few points";
-                  e.projected_2x = helps ? 0.83 : 0.801;
-                  e.curve_rows = 1000;
-                  e.latency_p99_us = 10;
-                  const pipeline::Decision d = pipeline::decide(e);
-                  const std::string all = d.fit + " | " + d.next_step + " | " + d.more_data;
-                  CAPTURE(all);
-                  ++cases;
-                  // More steps is advised only when training hit its cap while still improving,
-                  // and then the model is not called overfitting or told to regularize.
-                  CHECK((d.lever == pipeline::Lever::MoreSteps) == (beats && capped && falling));
-                  CHECK(contains(all, "raise --") == (d.lever == pipeline::Lever::MoreSteps));
-                  if (d.lever == pipeline::Lever::MoreSteps) {
-                    CHECK(!contains(all, "overfit"));
-                    CHECK(!contains(all, "variance"));
-                    CHECK(!contains(all, "regularize"));
-                    CHECK(contains(d.next_step, nn ? "--epochs" : "--rounds"));
+                for (bool below : {true, false})
+                  for (bool nn : {true, false}) {
+                    if (helps && !reliable) continue;  // diagnose: more_data_helps needs a reliable projection
+                    if (below && (helps || !reliable)) continue;  // ... and a model that beats the trivial one by 10x
+                    pipeline::Evidence e;
+                    e.classification = cls;
+                    e.metric = cls ? "accuracy" : "R2";
+                    e.test_score = 0.8;
+                    e.baseline_score = beats ? 0.3 : 0.9;
+                    e.stop = {capped ? 100u : 40u, 100, nn ? "epochs" : "rounds", true};
+                    e.val_loss_still_falling = falling;
+                    e.kind = nn ? grove::diag::ModelKind::NeuralNet : grove::diag::ModelKind::Trees;
+                    e.verdict = v;
+                    e.train_score = 0.99;
+                    e.val_score = 0.8;
+                    e.more_data_helps = helps;
+                    e.projection_reliable = reliable;
+                    e.projection_note = "too few points";
+                    e.stays_below_trivial = below;
+                    e.projected_2x = helps ? 0.83 : 0.801;
+                    e.curve_rows = 1000;
+                    e.latency_p99_us = 10;
+                    const pipeline::Decision d = pipeline::decide(e);
+                    const std::string all = d.fit + " | " + d.next_step + " | " + d.more_data;
+                    CAPTURE(all);
+                    ++cases;
+                    // More steps is advised only when training hit its cap while still improving,
+                    // and then the model is not called overfitting or told to regularize.
+                    CHECK((d.lever == pipeline::Lever::MoreSteps) == (beats && capped && falling));
+                    CHECK(contains(all, "raise --") == (d.lever == pipeline::Lever::MoreSteps));
+                    if (d.lever == pipeline::Lever::MoreSteps) {
+                      CHECK(!contains(all, "overfit"));
+                      CHECK(!contains(all, "variance"));
+                      CHECK(!contains(all, "regularize"));
+                      CHECK(contains(d.next_step, nn ? "--epochs" : "--rounds"));
+                    }
+                    // "More data" as a lever iff the projection says it helps; the data line agrees.
+                    CHECK((d.lever == pipeline::Lever::MoreData) == (beats && !(capped && falling) && helps &&
+                                                                     v != Verdict::Underfitting));
+                    CHECK(d.more_data.rfind(helps ? "yes:" : !reliable ? "unknown:" : below ? "no:" : "little:", 0) == 0);
+                    if (d.lever == pipeline::Lever::Regularize) CHECK(!helps);
+                    // Advice fits the model kind: trees never hear about weight decay, nets about depth.
+                    CHECK(!contains(all, nn ? "shallower trees" : "weight decay"));
+                    // READY iff it beats the baseline here (reproduced, within the latency budget).
+                    CHECK(d.ready == beats);
+                    CHECK((d.lever == pipeline::Lever::CheckData) == !beats);
                   }
-                  // "More data" as a lever iff the projection says it helps; the data line agrees.
-                  CHECK((d.lever == pipeline::Lever::MoreData) == (beats && !(capped && falling) && helps &&
-                                                                   v != Verdict::Underfitting));
-                  CHECK(d.more_data.rfind(helps ? "yes:" : reliable ? "little:" : "unknown:", 0) == 0);
-                  if (d.lever == pipeline::Lever::Regularize) CHECK(!helps);
-                  // Advice fits the model kind: trees never hear about weight decay, nets about depth.
-                  CHECK(!contains(all, nn ? "shallower trees" : "weight decay"));
-                  // READY iff it beats the baseline here (reproduced, within the latency budget).
-                  CHECK(d.ready == beats);
-                  CHECK((d.lever == pipeline::Lever::CheckData) == !beats);
-                }
-  CHECK(cases == 2 * 2 * 2 * 2 * 4 * 3 * 2);
+  CHECK(cases == 2 * 2 * 2 * 2 * 4 * 4 * 2);
 }
 
 TEST_CASE("tree candidates split a categorical column natively up to 255 categories, beyond as codes") {

@@ -274,8 +274,8 @@ int main(int argc, char** argv) {
     for (std::size_t cut : cv.cuts) {
       const diag::LearningCurve t = truncate(cv.lc, cut);
       const diag::Projection pr = diag::project_curve(t);
+      const diag::Diagnosis dg = diag::diagnose(t);
       if (!args.svg.empty() && cut == cv.cuts.back()) {
-        const diag::Diagnosis dg = diag::diagnose(t);
         diag::write_svg(t, args.svg + "/" + cv.dataset + "_" + cv.learner + ".svg",
                         {.title = cv.dataset + " / " + cv.learner + ": cut at " + std::to_string(cut), .diagnosis = &dg});
       }
@@ -316,6 +316,8 @@ int main(int argc, char** argv) {
         c.reliable = pr.reliable, c.reliable_here = pr.reliable_at(static_cast<double>(nn));
         c.reason = pr.reason_at(static_cast<double>(nn));
         if (c.reliable_here && h == 10 && !pr.far_note.empty()) c.reason = "10x caveat: " + pr.far_note;
+        if (c.reliable_here && h == 10 && dg.stays_below_trivial)
+          c.reason += (c.reason.empty() ? "" : "; ") + std::string("below a trivial model, also at 10x: more data called no help");
         c.pow3 = p3.at(static_cast<double>(nn)).score;
         c.before = t.score(before.predict(static_cast<double>(nn)));
         double tt = 0;

@@ -32,6 +32,7 @@ struct Evidence {
   bool more_data_helps = false;
   bool projection_reliable = false;
   std::string projection_note;
+  bool stays_below_trivial = false;  ///< the curve is below a trivial model and projected to stay below at 10x
   double projected_2x = std::numeric_limits<double>::quiet_NaN();  ///< score at 2x the curve's largest size
   std::size_t curve_rows = 0;                                     ///< the curve's largest training size
   bool reproduced = true;          ///< reloaded model predicts the same
@@ -55,7 +56,7 @@ struct Decision {
   Lever lever = Lever::None;
   std::string fit;        ///< how the model fits
   std::string next_step;  ///< the lever in words
-  std::string more_data;  ///< "yes: ..." / "little: ..." / "unknown: ..."
+  std::string more_data;  ///< "yes: ..." / "little: ..." / "no: ..." / "unknown: ..."
 };
 
 inline std::string pct_or_value(bool classification, double v) {
@@ -111,6 +112,9 @@ inline Decision decide(const Evidence& e) {
           : std::string("no projection");
   if (!e.projection_reliable)
     d.more_data = "unknown: the learning curve cannot be extrapolated reliably (" + e.projection_note + ")";
+  else if (e.stays_below_trivial)
+    d.more_data = "no: on the learning curve the model stays below the trivial baseline even with 10x the rows "
+                  "(" + gain + ")";
   else if (e.more_data_helps)
     d.more_data = "yes: on the learning curve, " + gain;
   else

@@ -111,6 +111,10 @@ struct Diagnosis {
   /// least certain; Projection::far_note).
   bool projection_reliable_10x = false;
   std::string projection_note_10x;
+  /// The model scores below the trivial one at the largest size (beyond 2 standard errors) and
+  /// the projection keeps it below at 10x: the learner is not learning this task, so more data
+  /// of this kind will not make it useful (more_data_helps is false; the summary says why).
+  bool stays_below_trivial = false;
   /// How much better the model does on its training data than on validation (validation error
   /// − training error) at the largest size / final step; > 0 means it does better on training.
   double gap = std::numeric_limits<double>::quiet_NaN();
@@ -273,6 +277,11 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
   if (!d.projection.ok || !d.projection_reliable) {
     s += "Whether more data helps cannot be told from this curve: " +
          (d.projection_note.empty() ? std::string("no projection could be fitted") : d.projection_note) + ".";
+  } else if (d.stays_below_trivial) {
+    s += "More data of the same kind will not make this model useful: it scores below a trivial model (" +
+         v(d.val_score) + " vs " + v(d.baseline_score) + ") and is projected to stay below it with 10x the data (" +
+         v(d.projected_val_score_10x) + " " + range(d.projected_val_score_10x_lo, d.projected_val_score_10x_hi) +
+         "): the features or the model have to change first.";
   } else if (d.more_data_helps) {
     s += "More data should help: doubling the training set to " + n2 + " samples is projected to move the validation " +
          metric + " from " + v(d.val_score) + " to " + v(d.projected_val_score_2x) + " (95% interval " +
@@ -449,7 +458,10 @@ inline Diagnosis diagnose(const LearningCurve& curve, const DiagnoseOptions& opt
     project(2 * n_max, d.projected_val_score_2x, d.projected_val_score_2x_lo, d.projected_val_score_2x_hi);
     project(10 * n_max, d.projected_val_score_10x, d.projected_val_score_10x_lo, d.projected_val_score_10x_hi);
     d.projected_gain_2x = va_e[L] - curve.error(d.projected_val_score_2x);
-    d.more_data_helps = d.projection_reliable && d.projected_gain_2x > d.noise;
+    d.stays_below_trivial = std::isfinite(curve.baseline_score) &&
+                            va_e[L] > curve.error(curve.baseline_score) + 2 * (std::isfinite(se[L]) ? se[L] : 0.0) &&
+                            curve.error(d.projected_val_score_10x) > curve.error(curve.baseline_score);
+    d.more_data_helps = d.projection_reliable && d.projected_gain_2x > d.noise && !d.stays_below_trivial;
     if (!std::isnan(options.target_score)) {
       const SamplesNeeded sn = d.projection.samples_for(options.target_score);
       d.samples_for_target = sn.n, d.samples_for_target_lo = sn.lo, d.samples_for_target_hi = sn.hi;

@@ -106,7 +106,8 @@ inline void print(std::ostream& os, const Diagnosis& d) {
   add("validation score", fixed(d.val_score) + (std::isnan(d.val_score_se) ? "" : " +/- " + fixed(d.val_score_se)));
   add("gap (val err - train err)", fixed(d.gap) + (std::isnan(d.gap_se) ? "" : " +/- " + fixed(d.gap_se)));
   if (!std::isnan(d.baseline_score)) add("trivial baseline", fixed(d.baseline_score));
-  add("more data helps", d.more_data_helps ? "yes" : "no");
+  add("more data helps", std::string(d.more_data_helps ? "yes" : "no") +
+                             (d.stays_below_trivial ? " (below a trivial model, also at 10x)" : ""));
   if (d.source == "learning curve") {
     add("largest train size", std::to_string(d.largest_size));
     add("projection", d.projection_reliable ? std::string("reliable") : "unreliable: " + d.projection_note);

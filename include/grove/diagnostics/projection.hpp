@@ -492,18 +492,10 @@ inline Projection project_curve(const LearningCurve& curve, const ProjectionOpti
                std::to_string(options.min_points) + ")";
     return p;
   }
-  // Worse than a trivial model at the largest size and, by the projection, still worse at 10x:
-  // the learner is not learning this task. (Below the trivial model but projected to pass it, as
-  // small training sets of imbalanced classes often are, the curve is projected like any other:
-  // on the benchmark's development curves those projections were twice as close as the last score.)
+  // A model below a trivial one is projected like any other curve: on the benchmark's development
+  // curves those projections were twice as close as the last score, even where the model stays
+  // below the trivial one at 10x (diagnose says so in words: Diagnosis::stays_below_trivial).
   const std::size_t L = ce.n.size() - 1;
-  if (std::isfinite(curve.baseline_score) && ce.err.back() > curve.error(curve.baseline_score) + 2 * ce.se.back() &&
-      p.error_at(10 * p.largest_size) > curve.error(curve.baseline_score)) {
-    p.reliable = false;
-    p.reason = "the model scores below a trivial model at the largest size (" +
-               format_number(curve.score(ce.err.back()), 3) + " vs " + format_number(curve.baseline_score, 3) + ")";
-    return p;
-  }
   // Non-monotone: the error at the largest size is above the best error of the upper half of
   // the curve by more than twice the noise of a difference.
   std::size_t best = L;

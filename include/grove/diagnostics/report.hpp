@@ -156,6 +156,7 @@ inline std::string to_json(const Diagnosis& d) {
   s += ",\"projection_note\":" + json_string(d.projection_note);
   s += ",\"projection_reliable_10x\":" + std::string(d.projection_reliable_10x ? "true" : "false");
   s += ",\"projection_note_10x\":" + json_string(d.projection_note_10x);
+  s += ",\"stays_below_trivial\":" + std::string(d.stays_below_trivial ? "true" : "false");
   s += ",\"model\":" + json_string(to_string(d.model));
   s += ",\"fit_seconds\":" + json_number(d.fit_seconds) + ",\"fit_seconds_2x\":" + json_number(d.fit_seconds_2x) +
        ",\"fit_seconds_10x\":" + json_number(d.fit_seconds_10x) +
