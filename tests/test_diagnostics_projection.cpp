@@ -142,7 +142,8 @@ TEST_CASE("diagnose: a still-improving exact curve says more data helps, with co
   CHECK(d.summary.find("More data should help: doubling the training set to 2048 samples is projected to move the "
                        "validation accuracy from " + grove::detail::fmt(d.val_score) + " to " +
                        grove::detail::fmt(d.projected_val_score_2x)) != std::string::npos);
-  CHECK(d.summary.find("One fit takes 1 s on 1024 samples; about 2 s on 2048 and 10 s on 10x.") != std::string::npos);
+  CHECK(d.summary.find("One fit takes 1.02 s on 1024 samples; about 2.05 s on 2048 and 10.2 s on 10x.") !=
+        std::string::npos);
   CHECK(d.summary.find("dropout") == std::string::npos);  // trees have no dropout
   CHECK(d.summary.find("shallower trees") != std::string::npos);
   const std::string j = to_json(d);
@@ -325,4 +326,27 @@ TEST_CASE("diagnose words: a loss is called a loss, and the history advice fits 
   CHECK(hd.verdict == Verdict::GoodFit);
   CHECK(hd.summary.find("Whether 0.819 is good depends on the task: compare it with a trivial model's loss") !=
         std::string::npos);
+}
+
+TEST_CASE("seconds_words: three significant digits in the unit that fits") {
+  using grove::detail::seconds_words;
+  CHECK(seconds_words(0.36) == "360 ms");  // not 3.6e+02 ms
+  CHECK(seconds_words(0.0354) == "35.4 ms");
+  CHECK(seconds_words(2.048) == "2.05 s");
+  CHECK(seconds_words(119) == "119 s");
+  CHECK(seconds_words(210) == "3.5 min");
+  CHECK(seconds_words(3 * 3600) == "3 h");
+  CHECK(seconds_words(std::numeric_limits<double>::infinity()) == "n/a");
+}
+
+TEST_CASE("diagnose: a target whose upper interval edge is never reached says so in words") {
+  // Error 0.05 + 0.5·(n/64)^(−0.5) with fold noise 0.01: the target 0.935 (error 0.065) is reached
+  // by the central projection, but the pessimistic edge of the interval never gets there.
+  std::vector<double> val;
+  for (auto s : kSizes) val.push_back(0.95 - 0.5 * std::pow(static_cast<double>(s) / 64, -0.5));
+  const Diagnosis d = diagnose(curve_from(kSizes, val, 0.01), {.target_score = 0.935});
+  REQUIRE(d.target_reachable);
+  REQUIRE(std::isinf(d.samples_for_target_hi));
+  CHECK(d.summary.find(" to more than the curve can tell; now 1024)") != std::string::npos);
+  CHECK(d.summary.find("to inf") == std::string::npos);
 }

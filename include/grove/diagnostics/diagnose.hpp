@@ -232,12 +232,13 @@ inline const char* flexibility_advice(diag::ModelKind k) {
   return "a more flexible model or better features";
 }
 
+/// A duration in words, 3 significant digits: "360 ms", "2.05 s", "3.5 min", "12 h".
 inline std::string seconds_words(double s) {
   if (!std::isfinite(s)) return "n/a";
-  if (s < 1) return format_number(s * 1000, 2) + " ms";
-  if (s < 120) return format_number(s, 2) + " s";
-  if (s < 7200) return format_number(s / 60, 2) + " min";
-  return format_number(s / 3600, 2) + " h";
+  if (s < 1) return format_number(s * 1000, 3) + " ms";
+  if (s < 120) return format_number(s, 3) + " s";
+  if (s < 7200) return format_number(s / 60, 3) + " min";
+  return format_number(s / 3600, 3) + " h";
 }
 
 inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve& c) {
@@ -306,8 +307,10 @@ inline void learning_curve_summary(diag::Diagnosis& d, const diag::LearningCurve
       s += " Too few points to project the target " + v(d.target_score) + ".";
     else if (d.target_reachable)
       s += " To reach " + v(d.target_score) + ", the projection needs about " + fmt_count(d.samples_for_target) +
-           " training samples (95% interval " + fmt_count(d.samples_for_target_lo) + " to " +
-           fmt_count(d.samples_for_target_hi) + "; now " + nmax + ")" +
+           " training samples (95% interval " + fmt_count(d.samples_for_target_lo) +
+           (std::isfinite(d.samples_for_target_hi) ? " to " + fmt_count(d.samples_for_target_hi)
+                                                   : " to more than the curve can tell") +
+           "; now " + nmax + ")" +
            (std::isfinite(d.fit_seconds_for_target) ? ", about " + seconds_words(d.fit_seconds_for_target) + " per fit"
                                                     : std::string()) +
            (d.projection.reliable_at(d.samples_for_target) ? "." : ", but the projection is unreliable that far.");
