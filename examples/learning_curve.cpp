@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
     // A random forest: deep trees fit their training data almost perfectly.
     const auto forest = diag::learning_curve(
         [&] { return trees::RandomForestClassifier({.n_estimators = 40, .seed = args.seed}); }, X, y, lc_opt);
-    report("random_forest", forest, args.out, diag::ModelKind::Trees, args.target);
+    report("random_forest", forest, args.out, diag::ModelKind::Forest, args.target);
 
     // An MLP trained for a fixed number of epochs on each subset.
     const auto mlp = diag::learning_curve([&] { return Mlp(d, 10, args.epochs, args.seed); }, X, y, lc_opt);

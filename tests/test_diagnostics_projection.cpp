@@ -152,6 +152,24 @@ TEST_CASE("diagnose: a still-improving exact curve says more data helps, with co
   CHECK(j.find("\"family\":\"pow2\"") != std::string::npos);
 }
 
+TEST_CASE("diagnose: advice names the levers of the model kind (a forest has no rounds or learning rate)") {
+  // Training accuracy 1, validation about 0.8 and still rising: overfitting.
+  std::vector<double> val;
+  for (auto s : kSizes) val.push_back(1.0 - 0.6 * std::pow(static_cast<double>(s) / 64, -0.4));
+  const LearningCurve c = curve_from(kSizes, val, 1e-3);
+  const Diagnosis forest = diagnose(c, {.model = ModelKind::Forest});
+  REQUIRE(forest.verdict == Verdict::Overfitting);
+  CHECK(forest.summary.find("To narrow the gap try shallower trees or larger leaves (max_depth, min_samples_leaf), "
+                            "fewer features per split (max_features).") != std::string::npos);
+  CHECK(forest.summary.find("rounds") == std::string::npos);
+  CHECK(forest.summary.find("learning rate") == std::string::npos);
+  CHECK(to_json(forest).find("\"model\":\"forest\"") != std::string::npos);
+  const Diagnosis boosting = diagnose(c, {.model = ModelKind::Boosting});
+  CHECK(boosting.summary.find("fewer rounds or a lower learning rate") != std::string::npos);
+  CHECK(boosting.summary.find("dropout") == std::string::npos);
+  CHECK(to_json(boosting).find("\"model\":\"boosting\"") != std::string::npos);
+}
+
 TEST_CASE("diagnose: a saturated curve gets no help from data and a projection near its last score") {
   std::vector<double> val;
   for (std::size_t i = 0; i < kSizes.size(); ++i) val.push_back(0.95 - 0.01 * std::exp(-static_cast<double>(i)));

@@ -573,7 +573,8 @@ TEST_CASE("the summary's decision never contradicts itself") {
                     e.baseline_score = beats ? 0.3 : 0.9;
                     e.stop = {capped ? 100u : 40u, 100, nn ? "epochs" : "rounds", true};
                     e.val_loss_still_falling = falling;
-                    e.kind = nn ? grove::diag::ModelKind::NeuralNet : grove::diag::ModelKind::Trees;
+                    e.kind = nn ? grove::diag::ModelKind::NeuralNet
+                                : cls ? grove::diag::ModelKind::Forest : grove::diag::ModelKind::Boosting;
                     e.verdict = v;
                     e.train_score = 0.99;
                     e.val_score = 0.8;
@@ -605,6 +606,7 @@ TEST_CASE("the summary's decision never contradicts itself") {
                     if (d.lever == pipeline::Lever::Regularize) CHECK(!helps);
                     // Advice fits the model kind: trees never hear about weight decay, nets about depth.
                     CHECK(!contains(all, nn ? "shallower trees" : "weight decay"));
+                    if (e.kind == grove::diag::ModelKind::Forest) CHECK(!contains(all, "min_child_weight"));
                     // READY iff it beats the baseline here (reproduced, within the latency budget).
                     CHECK(d.ready == beats);
                     CHECK((d.lever == pipeline::Lever::CheckData) == !beats);

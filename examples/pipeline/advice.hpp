@@ -65,8 +65,9 @@ inline std::string pct_or_value(bool classification, double v) {
 
 /// Levers of the model kind, in words (trees never hear about dropout).
 inline std::string regularize_words(grove::diag::ModelKind kind) {
-  return kind == grove::diag::ModelKind::NeuralNet ? "regularize: weight decay, a smaller network or fewer epochs"
-                                                   : "regularize: shallower trees, larger min_child_weight, subsampling";
+  if (kind == grove::diag::ModelKind::NeuralNet) return "regularize: weight decay, a smaller network or fewer epochs";
+  if (kind == grove::diag::ModelKind::Forest) return "regularize: shallower trees, larger min_samples_leaf, fewer features per split";
+  return "regularize: shallower trees, larger min_child_weight, subsampling";
 }
 inline std::string bigger_model_words(grove::diag::ModelKind kind) {
   return kind == grove::diag::ModelKind::NeuralNet ? "a bigger model: wider or more hidden layers (--hidden)"

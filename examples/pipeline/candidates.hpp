@@ -239,10 +239,10 @@ std::vector<Candidate> make_candidates(const Budgets& b, const grove::data::Sche
   std::vector<Candidate> out;
   for (const std::string& key : keys) {
     if (key == "forest")
-      out.push_back({key, "random forest", grove::diag::ModelKind::Trees,
+      out.push_back({key, "random forest", grove::diag::ModelKind::Forest,
                      grove::model_selection::AnyEstimator("random forest", EarlyStopped<Forest>(Forest(fp), schema, b.seed))});
     else if (key == "boosting")
-      out.push_back({key, "gradient boosting", grove::diag::ModelKind::Trees,
+      out.push_back({key, "gradient boosting", grove::diag::ModelKind::Boosting,
                      grove::model_selection::AnyEstimator("gradient boosting",
                                                           EarlyStopped<Boosting>(Boosting(bp), schema, b.seed))});
     else if (key == "mlp")

@@ -45,9 +45,11 @@ enum class ModelKind {
   NeuralNet,  ///< networks trained by gradient descent
   Linear,     ///< linear and generalized linear models
   Neighbors,  ///< k-nearest neighbours and other instance-based models
+  Forest,     ///< random forests and single decision trees (no rounds, no learning rate)
+  Boosting,   ///< gradient-boosted trees
 };
 
-/// "any", "trees", "neural net", "linear" or "neighbors".
+/// "any", "trees", "neural net", "linear", "neighbors", "forest" or "boosting".
 inline const char* to_string(ModelKind k) noexcept {
   switch (k) {
     case ModelKind::Any: return "any";
@@ -55,6 +57,8 @@ inline const char* to_string(ModelKind k) noexcept {
     case ModelKind::NeuralNet: return "neural net";
     case ModelKind::Linear: return "linear";
     case ModelKind::Neighbors: return "neighbors";
+    case ModelKind::Forest: return "forest";
+    case ModelKind::Boosting: return "boosting";
   }
   return "any";
 }
@@ -212,6 +216,12 @@ inline const char* regularize_advice(diag::ModelKind k) {
     case diag::ModelKind::Trees:
       return "shallower trees, larger leaves (min_child_weight / min_samples_leaf), fewer boosting rounds or a lower "
              "learning rate, row and column subsampling";
+    case diag::ModelKind::Forest:
+      return "shallower trees or larger leaves (max_depth, min_samples_leaf), fewer features per split "
+             "(max_features)";
+    case diag::ModelKind::Boosting:
+      return "shallower trees, larger leaves (min_child_weight / min_samples_leaf), fewer rounds or a lower learning "
+             "rate, row and column subsampling";
     case diag::ModelKind::NeuralNet: return "weight decay, dropout, early stopping or a smaller network";
     case diag::ModelKind::Linear: return "a stronger L2 or L1 penalty, or fewer features";
     case diag::ModelKind::Neighbors: return "more neighbours (a larger k)";
@@ -224,6 +234,8 @@ inline const char* regularize_advice(diag::ModelKind k) {
 inline const char* flexibility_advice(diag::ModelKind k) {
   switch (k) {
     case diag::ModelKind::Trees: return "deeper trees, more boosting rounds, or better features";
+    case diag::ModelKind::Forest: return "deeper trees, smaller leaves, more features per split, or better features";
+    case diag::ModelKind::Boosting: return "deeper trees, more rounds or a higher learning rate, or better features";
     case diag::ModelKind::NeuralNet: return "a larger network, longer training or a higher learning rate, or better features";
     case diag::ModelKind::Linear: return "nonlinear features (interactions, splines) or a nonlinear model";
     case diag::ModelKind::Neighbors: return "fewer neighbours, scaled or better features";
@@ -623,7 +635,8 @@ inline Diagnosis diagnose(const History& history, const std::string& train_serie
     d.verdict = Verdict::Underfitting;
     s = "The validation " + what + " is still " + (maximize ? "rising" : "falling") + " at the last step (" +
         detail::fmt(d.val_score) + "): the model has not finished learning. Train for more steps" +
-        (options.model == ModelKind::Trees ? " (more boosting rounds)" : " (or with a larger learning rate)") +
+        (options.model == ModelKind::Trees || options.model == ModelKind::Boosting ? " (more boosting rounds)"
+                                                                                     : " (or with a larger learning rate)") +
         "; if it levels off at a poor value, try " + detail::flexibility_advice(options.model) + ".";
   } else if (big_gap) {
     d.verdict = Verdict::Overfitting;
