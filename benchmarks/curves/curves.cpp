@@ -287,7 +287,8 @@ int main(int argc, char** argv) {
             lc = diag::learning_curve(
                 [&] {
                   return trees::GradientBoostingRegressor(
-                      {.n_estimators = 100, .learning_rate = 0.1, .max_depth = 4, .max_bins = 64, .seed = s});
+                      {.n_estimators = 100, .learning_rate = 0.1, .max_depth = 4, .max_bins = 64,
+                       .min_child_weight = 1, .seed = s});  // the recorded curves' setting (the default is now 20)
                 },
                 t.X, t.y, opt);
         } else if (learner == "mlp") {
