@@ -305,8 +305,10 @@ Curve learning_curve_stage(const pipeline::Candidate& c, const Split& sp, bool c
                      d.projected_val_score_10x_hi, 10 * n);
   if (std::isfinite(d.target_score)) {
     if (d.target_reachable && std::isfinite(d.samples_for_target))
-      std::cout << fmt("   rows needed for %s %.4f: about %.0f [%.0f, %.0f]", r.curve.scoring.c_str(), d.target_score,
-                       d.samples_for_target, d.samples_for_target_lo, d.samples_for_target_hi)
+      std::cout << fmt("   rows needed for %s %.4f: about %.0f [%.0f, ", r.curve.scoring.c_str(), d.target_score,
+                       d.samples_for_target, d.samples_for_target_lo)
+                << (std::isfinite(d.samples_for_target_hi) ? fmt("%.0f]", d.samples_for_target_hi)
+                                                           : std::string("more than the curve can tell]"))
                 << (std::isfinite(d.fit_seconds_for_target) ? fmt(", fit time about %.1f s", d.fit_seconds_for_target) : "")
                 << '\n';
     else
