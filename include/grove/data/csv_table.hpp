@@ -565,6 +565,7 @@ private:
       T v;
       const CsvNumber r = csv_parse_number(b, e, v);
       if (r == CsvNumber::OutOfRange) return out_of_range(b, e, pos);
+      if (r == CsvNumber::Ok && v != v) return missing(pos);  // "-NaN" is missing, as in number()
       if (r == CsvNumber::Ok) {
         canonical = csv_number_text(v);
         key = canonical;
