@@ -58,7 +58,9 @@ struct CsvOptions {
   /// Columns read as categories (sorted codes, every spelling kept: "01" and "1" differ). The
   /// target listed here is label-encoded.
   std::vector<ColumnRef> categorical = {};
-  /// Cells equal to one of these (after trimming spaces and tabs) are missing: NaN.
+  /// Cells equal to one of these (after trimming spaces and tabs) are missing: NaN. So is a cell
+  /// that parses as a NaN number ("-nan", "nan(1)") in a column that holds numbers, also after
+  /// the column turned to categories at its first text cell.
   std::vector<std::string> na_values = {"", "NA", "N/A", "NaN", "nan", "NULL", "null"};
   TargetKind target_kind = TargetKind::Auto;  ///< see TargetKind
   char quote = '"';                           ///< quote character (RFC 4180: '"')
